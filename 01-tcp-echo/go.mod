@@ -1,0 +1,3 @@
+module github.com/gosockets/tutorial/01-tcp-echo
+
+go 1.26

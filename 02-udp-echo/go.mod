@@ -1,0 +1,3 @@
+module github.com/gosockets/tutorial/02-udp-echo
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/gosockets/tutorial/03-sticky-packets
+
+go 1.26

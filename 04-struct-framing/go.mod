@@ -1,0 +1,3 @@
+module github.com/gosockets/tutorial/04-struct-framing
+
+go 1.26

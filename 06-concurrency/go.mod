@@ -1,0 +1,7 @@
+module github.com/gosockets/tutorial/06-concurrency
+
+go 1.26
+
+require github.com/gosockets/tutorial/01-tcp-echo v0.0.0
+
+replace github.com/gosockets/tutorial/01-tcp-echo => ../01-tcp-echo
