@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // MaxHeaderSize is the largest header a reader accepts, in bytes. A length
@@ -63,7 +64,10 @@ type Header struct {
 	Raw json.RawMessage
 }
 
-// Decode unmarshals the header's JSON object into v.
+// Decode unmarshals the header's JSON object into v. DataSize, not a
+// field that Decode fills, is the body's length: encoding/json matches
+// struct fields case-insensitively, so a header with both "data_size" and
+// "Data_Size" could fill such a field from the wrong key.
 func (h *Header) Decode(v any) error {
 	if err := json.Unmarshal(h.Raw, v); err != nil {
 		return fmt.Errorf("frame: decode header: %w", err)
@@ -77,7 +81,14 @@ func (h *Header) Decode(v any) error {
 //
 // At a clean end of stream, before the first byte of a frame, ReadHeader
 // returns io.EOF. A stream that ends inside the prefix or the header gives
-// io.ErrUnexpectedEOF.
+// io.ErrUnexpectedEOF. A bad prefix or header gives an error that wraps
+// [ErrNegativeLength], [ErrHeaderTooLarge], [ErrBadHeader] or
+// [ErrBadDataSize]. ReadHeader reads exactly 4 bytes and then exactly the
+// header's length, never more, and allocates at most MaxHeaderSize bytes
+// for the header whatever the input.
+//
+// After any error other than io.EOF the reader no longer knows where the
+// next frame starts: close the stream.
 func ReadHeader(r io.Reader) (Header, error) {
 	var prefix [PrefixSize]byte
 	if _, err := io.ReadFull(r, prefix[:]); err != nil {
@@ -104,7 +115,9 @@ func ReadHeader(r io.Reader) (Header, error) {
 	return Header{DataSize: size, Raw: raw}, nil
 }
 
-// parseHeader checks that raw is a JSON object and returns its data_size.
+// parseHeader checks that raw is a JSON object and returns its data_size,
+// which must be a JSON integer (not a string, not a fraction, not an
+// exponent) between 0 and math.MaxInt64.
 func parseHeader(raw []byte) (int64, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
@@ -114,15 +127,20 @@ func parseHeader(raw []byte) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: missing", ErrBadDataSize)
 	}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil {
-		return 0, fmt.Errorf("%w: %.32s", ErrBadDataSize, v)
+	v = bytes.TrimSpace(v)
+	// json.Unmarshal has already checked that v is one valid JSON value.
+	// A number starts with '-' or a digit; anything else ("5", null, true,
+	// an object) is not a number at all, however ParseInt or json.Number
+	// would treat it.
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return 0, fmt.Errorf("%w: %.32s is not a number", ErrBadDataSize, v)
 	}
-	size, err := n.Int64()
-	if err != nil || size < 0 {
-		return 0, fmt.Errorf("%w: %s", ErrBadDataSize, n)
+	size, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %.32s is not a 64-bit integer", ErrBadDataSize, v)
+	}
+	if size < 0 {
+		return 0, fmt.Errorf("%w: %d is negative", ErrBadDataSize, size)
 	}
 	return size, nil
 }
@@ -197,8 +215,11 @@ func EncodeHeader(hdr any, size int64) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("frame: encode header: %w", err)
 		}
-		if err := json.Unmarshal(b, &fields); err != nil || fields == nil {
-			return nil, fmt.Errorf("%w: %T", ErrBadHeader, hdr)
+		if err := json.Unmarshal(b, &fields); err != nil {
+			return nil, fmt.Errorf("%w: %T marshals to %.32s", ErrBadHeader, hdr, b)
+		}
+		if fields == nil { // hdr was a nil pointer or map: no fields
+			fields = map[string]json.RawMessage{}
 		}
 	}
 	fields[DataSizeKey] = json.RawMessage(fmt.Sprint(size))
@@ -226,9 +247,13 @@ func WriteHeader(w io.Writer, hdr any, size int64) error {
 }
 
 // Write writes a whole frame: the header, then exactly size bytes copied
-// from body. If body ends before size bytes, Write returns
-// io.ErrUnexpectedEOF; the stream is then broken and should be closed.
+// from body, never more, in constant memory. If body ends before size bytes,
+// Write returns io.ErrUnexpectedEOF; the stream is then broken (the peer
+// waits for bytes that will never come) and should be closed.
 func Write(w io.Writer, hdr any, size int64, body io.Reader) error {
+	if body == nil && size > 0 {
+		return fmt.Errorf("frame: write: nil body for %d bytes", size)
+	}
 	if err := WriteHeader(w, hdr, size); err != nil {
 		return err
 	}
@@ -242,34 +267,65 @@ func Write(w io.Writer, hdr any, size int64, body io.Reader) error {
 	return err
 }
 
-// WriteBytes writes a frame whose body is p, in one write to w so that a
-// small frame goes out as one segment.
+// smallBody is the largest body that WriteBytes copies behind the header
+// to write the frame in one call.
+const smallBody = 64 << 10
+
+// WriteBytes writes a frame whose body is p. A frame with a body of up to
+// 64 KiB goes to w in one Write call, so that on a TCP connection a small
+// frame leaves as one segment; a larger body is written after the header,
+// without being copied.
 func WriteBytes(w io.Writer, hdr any, p []byte) error {
 	b, err := EncodeHeader(hdr, int64(len(p)))
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, p...))
+	if len(p) <= smallBody {
+		_, err = w.Write(append(b, p...))
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err = w.Write(p)
 	return err
 }
 
 // ReadBytes reads one whole frame and returns its header and body, refusing
-// a body larger than max bytes (before reading it). It suits small messages;
-// stream large bodies with [ReadHeader] and [Header.Body] instead.
-func ReadBytes(r io.Reader, max int64) (Header, []byte, error) {
+// a body larger than limit bytes before reading any of it. It suits small
+// messages; stream large bodies with [ReadHeader] and [Header.Body] instead.
+//
+// On [ErrBodyTooLarge] the returned header is valid and r is positioned at
+// the start of the unread body: skip it with io.CopyN(io.Discard, r,
+// h.DataSize) to go on with the next frame, or close the stream.
+//
+// Memory grows with the bytes that actually arrive, not with the size the
+// header declares, so a peer that announces a large body and sends nothing
+// costs at most 64 KiB.
+func ReadBytes(r io.Reader, limit int64) (Header, []byte, error) {
 	h, err := ReadHeader(r)
 	if err != nil {
 		return Header{}, nil, err
 	}
-	if h.DataSize > max {
-		return h, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, h.DataSize, max)
+	if h.DataSize > limit {
+		return h, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, h.DataSize, limit)
 	}
-	body := make([]byte, h.DataSize)
-	if _, err := io.ReadFull(r, body); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	body := make([]byte, 0, min(h.DataSize, smallBody))
+	for int64(len(body)) < h.DataSize {
+		if len(body) == cap(body) {
+			// Double the buffer, so that memory stays within twice the bytes
+			// received and each byte is copied about once.
+			body = append(make([]byte, 0, min(2*int64(cap(body)), h.DataSize)), body...)
 		}
-		return h, nil, err
+		end := min(int64(cap(body)), h.DataSize)
+		n, err := io.ReadFull(r, body[len(body):end])
+		body = body[:len(body)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return h, nil, err
+		}
 	}
 	return h, body, nil
 }

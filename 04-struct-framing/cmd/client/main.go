@@ -1,0 +1,45 @@
+// Command client is chapter 03's sender with framing: it sends each of its
+// arguments (by default "helloworld" and "SB") as one frame, in quick
+// succession, and prints the server's reply to each.
+//
+// Usage:
+//
+//	client [-addr 127.0.0.1:8080] [-timeout 10s] [message ...]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/gosockets/tutorial/04-struct-framing/message"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "server address (host:port)")
+	timeout := fs.Duration("timeout", 10*time.Second, "limit for connecting and for each reply")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	msgs := fs.Args()
+	if len(msgs) == 0 {
+		msgs = []string{"helloworld", "SB"}
+	}
+	cl := &message.Client{Out: stdout, Timeout: *timeout}
+	return cl.Send(ctx, *addr, msgs)
+}
