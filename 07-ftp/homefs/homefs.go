@@ -1,0 +1,386 @@
+// Package homefs gives one user access to their home directory and nothing
+// else.
+//
+// Each user's directory under the data directory holds three folders:
+//
+//	files/  the home the user sees as "/"
+//	parts/  uploads in progress, one part file per target path
+//	sums/   the verified SHA-256 of each stored file (see [FS.Sum])
+//
+// Every operation on a user's path goes through an [os.Root] opened on
+// files/, so "..", absolute paths and symlinks that point out of the home
+// all fail, and a sibling home whose name shares a prefix (alice and
+// alice_a) is a different directory, not a string match. os.Root has no
+// chdir, so the current directory is a virtual slash path that [Resolve]
+// combines with the path a user typed.
+package homefs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// MaxName is the longest file name (one path component) accepted, in bytes.
+const MaxName = 255
+
+// Errors for paths that are refused before the file system is touched, or
+// that the file system refused because they lead out of the home.
+var (
+	ErrOutside    = errors.New("path is outside the home directory")
+	ErrBadName    = errors.New("invalid file name")
+	ErrNotRegular = errors.New("not a regular file")
+	ErrNotDir     = errors.New("not a directory")
+	ErrIsDir      = errors.New("is a directory")
+)
+
+// Resolve joins the virtual current directory cwd (an absolute slash path
+// such as "/docs") with p, which may be absolute (from the home) or
+// relative. It returns the cleaned absolute virtual path, or an error for a
+// path that climbs above the home at any point, contains a NUL byte, or has a
+// name longer than MaxName bytes. It does not touch the file system.
+func Resolve(cwd, p string) (string, error) {
+	if p == "" {
+		return "", fmt.Errorf("%w: empty path", ErrBadName)
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return "", fmt.Errorf("%w: path contains a NUL byte", ErrBadName)
+	}
+	var parts []string
+	if !strings.HasPrefix(p, "/") {
+		for _, c := range strings.Split(cwd, "/") {
+			if c != "" {
+				parts = append(parts, c)
+			}
+		}
+	}
+	for _, c := range strings.Split(p, "/") {
+		switch {
+		case c == "" || c == ".":
+		case c == "..":
+			if len(parts) == 0 {
+				return "", fmt.Errorf("%w: %q", ErrOutside, p)
+			}
+			parts = parts[:len(parts)-1]
+		case len(c) > MaxName:
+			return "", fmt.Errorf("%w: a name is %d bytes long, limit %d", ErrBadName, len(c), MaxName)
+		default:
+			parts = append(parts, c)
+		}
+	}
+	return "/" + strings.Join(parts, "/"), nil
+}
+
+// rel turns a virtual absolute path into a name relative to the home.
+func rel(v string) string {
+	r := strings.TrimPrefix(v, "/")
+	if r == "" {
+		return "."
+	}
+	return r
+}
+
+// FS is one user's storage. Its methods take virtual absolute paths as
+// returned by Resolve.
+type FS struct {
+	dir   string
+	user  *os.Root // dir: files/, parts/, sums/
+	files *os.Root // dir/files: the home
+}
+
+// Open opens (creating if needed) the user directory dir.
+func Open(dir string) (*FS, error) {
+	for _, sub := range []string{"files", "parts", "sums"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o750); err != nil {
+			return nil, err
+		}
+	}
+	user, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := user.OpenRoot("files")
+	if err != nil {
+		user.Close()
+		return nil, err
+	}
+	return &FS{dir: dir, user: user, files: files}, nil
+}
+
+// Close releases the directory handles.
+func (f *FS) Close() error {
+	return errors.Join(f.files.Close(), f.user.Close())
+}
+
+// jailErr turns os.Root's error for a path that escapes into ErrOutside.
+func jailErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err != nil && pe.Err.Error() == "path escapes from parent" {
+		return fmt.Errorf("%w: %s", ErrOutside, pe.Path)
+	}
+	return err
+}
+
+// Stat returns information about v, following symlinks inside the home.
+func (f *FS) Stat(v string) (os.FileInfo, error) {
+	fi, err := f.files.Stat(rel(v))
+	return fi, jailErr(err)
+}
+
+// Chdir checks that v is a directory and returns it.
+func (f *FS) Chdir(v string) (string, error) {
+	fi, err := f.Stat(v)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%w: %s", ErrNotDir, v)
+	}
+	return v, nil
+}
+
+// List returns the entries of directory v sorted by name (symlinks are
+// listed, not followed), or v itself if it is not a directory.
+func (f *FS) List(v string) ([]os.FileInfo, error) {
+	fi, err := f.Stat(v)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []os.FileInfo{fi}, nil
+	}
+	d, err := f.files.Open(rel(v))
+	if err != nil {
+		return nil, jailErr(err)
+	}
+	defer d.Close()
+	var out []os.FileInfo
+	for {
+		ents, err := d.ReadDir(256)
+		for _, e := range ents {
+			info, ierr := e.Info()
+			if ierr != nil {
+				continue // removed while listing
+			}
+			out = append(out, info)
+		}
+		if err != nil {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
+}
+
+// Mkdir creates directory v.
+func (f *FS) Mkdir(v string) error {
+	if v == "/" {
+		return fmt.Errorf("mkdir /: %w", fs.ErrExist)
+	}
+	return jailErr(f.files.Mkdir(rel(v), 0o750))
+}
+
+// Remove removes the file, symlink or empty directory v and returns the
+// bytes it freed (the size of a regular file, else zero).
+func (f *FS) Remove(v string) (int64, error) {
+	if v == "/" {
+		return 0, fmt.Errorf("%w: cannot remove the home itself", ErrBadName)
+	}
+	fi, err := f.files.Lstat(rel(v))
+	if err != nil {
+		return 0, jailErr(err)
+	}
+	if err := f.files.Remove(rel(v)); err != nil {
+		return 0, jailErr(err)
+	}
+	f.RemoveSum(v)
+	if fi.Mode().IsRegular() {
+		return fi.Size(), nil
+	}
+	return 0, nil
+}
+
+// OpenFile opens v for reading if it is a regular file. FIFOs and devices
+// are refused (and opened without blocking, so a FIFO cannot stall the
+// session).
+func (f *FS) OpenFile(v string) (*os.File, os.FileInfo, error) {
+	fi, err := f.Stat(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		return nil, nil, fmt.Errorf("%w: %s", ErrIsDir, v)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotRegular, v)
+	}
+	file, err := f.files.OpenFile(rel(v), os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, nil, jailErr(err)
+	}
+	fi, err = file.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s", ErrNotRegular, v)
+	}
+	if err != nil {
+		file.Close()
+		return nil, nil, err
+	}
+	return file, fi, nil
+}
+
+// CheckTarget checks that an upload to v can be committed: its directory
+// exists and v is not a directory. It returns the size of the regular file
+// that v would replace (zero if none).
+func (f *FS) CheckTarget(v string) (int64, error) {
+	if v == "/" {
+		return 0, fmt.Errorf("%w: /", ErrIsDir)
+	}
+	if _, err := f.Chdir(pathDir(v)); err != nil {
+		return 0, err
+	}
+	fi, err := f.files.Lstat(rel(v))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0, nil
+	case err != nil:
+		return 0, jailErr(err)
+	case fi.IsDir():
+		return 0, fmt.Errorf("%w: %s", ErrIsDir, v)
+	case !fi.Mode().IsRegular():
+		return 0, fmt.Errorf("%w: %s", ErrNotRegular, v)
+	}
+	return fi.Size(), nil
+}
+
+func pathDir(v string) string {
+	i := strings.LastIndexByte(v, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return v[:i]
+}
+
+// key names the part file and the checksum record of virtual path v.
+func key(v string) string {
+	s := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(s[:16])
+}
+
+// PartName returns the name of v's part file relative to the user directory.
+func PartName(v string) string { return "parts/" + key(v) + ".part" }
+
+// CreatePart creates (truncating) the part file for an upload to v.
+func (f *FS) CreatePart(v string) (*os.File, error) {
+	return f.user.OpenFile(PartName(v), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+}
+
+// RemovePart removes v's part file, if any, and returns its size.
+func (f *FS) RemovePart(v string) int64 {
+	fi, err := f.user.Lstat(PartName(v))
+	if err != nil {
+		return 0
+	}
+	if f.user.Remove(PartName(v)) != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Commit renames v's part file to v, replacing any file there, and records
+// sum as its verified SHA-256. It returns the size of the file replaced. The
+// caller has synced the part file.
+func (f *FS) Commit(v, sum string) (int64, error) {
+	replaced, err := f.CheckTarget(v)
+	if err != nil {
+		return 0, err
+	}
+	f.RemoveSum(v)
+	if err := f.user.Rename(PartName(v), "files/"+rel(v)); err != nil {
+		return 0, jailErr(err)
+	}
+	if d, err := f.files.Open(rel(pathDir(v))); err == nil {
+		d.Sync() // make the rename durable; best effort
+		d.Close()
+	}
+	if fi, err := f.files.Lstat(rel(v)); err == nil {
+		f.setSum(v, fi, sum)
+	}
+	return replaced, nil
+}
+
+// sumRecord is what sums/ holds for one file: the checksum and the size and
+// modification time it was computed for, so a file changed by other means
+// is not served with a stale checksum.
+type sumRecord struct {
+	Size    int64  `json:"size"`
+	ModTime int64  `json:"mtime_ns"`
+	SHA256  string `json:"sha256"`
+}
+
+func (f *FS) setSum(v string, fi os.FileInfo, sum string) {
+	b, _ := json.Marshal(sumRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), SHA256: sum})
+	tmp := "sums/" + key(v) + ".tmp"
+	if f.user.WriteFile(tmp, b, 0o640) == nil {
+		f.user.Rename(tmp, "sums/"+key(v)+".json")
+	}
+}
+
+// Sum returns the verified SHA-256 recorded for v when it was uploaded, if
+// the file described by fi still has the size and modification time it had
+// then.
+func (f *FS) Sum(v string, fi os.FileInfo) (string, bool) {
+	b, err := f.user.ReadFile("sums/" + key(v) + ".json")
+	if err != nil {
+		return "", false
+	}
+	var r sumRecord
+	if json.Unmarshal(b, &r) != nil || r.Size != fi.Size() || r.ModTime != fi.ModTime().UnixNano() {
+		return "", false
+	}
+	return r.SHA256, true
+}
+
+// RemoveSum forgets v's checksum record.
+func (f *FS) RemoveSum(v string) {
+	f.user.Remove("sums/" + key(v) + ".json")
+}
+
+// Usage returns the bytes the user stores: the sizes of all regular files
+// in the home and of all part files. Checksum records are server metadata
+// and are not counted.
+func (f *FS) Usage() (int64, error) { return DirUsage(f.dir) }
+
+// DirUsage returns the usage of the user directory dir without opening it
+// as an FS (for reports such as "ftpd users").
+func DirUsage(dir string) (int64, error) {
+	var total int64
+	for _, sub := range []string{"files", "parts"} {
+		err := filepath.WalkDir(filepath.Join(dir, sub), func(_ string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.Type().IsRegular() {
+				fi, err := d.Info()
+				if err == nil {
+					total += fi.Size()
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return total, nil
+}

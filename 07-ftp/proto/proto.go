@@ -1,0 +1,241 @@
+// Package proto defines the messages that the ftp client and server exchange
+// on top of chapter 04's frames.
+//
+// Every message is one frame: a JSON header that names the operation (a
+// [Request]) or reports its outcome (a [Response]), and a body that carries
+// bytes such as file contents, a SCRAM message or a directory listing.
+//
+// A session looks like this (C is the client, S the server):
+//
+//	C: {"op":"auth"}        body: SCRAM client-first message
+//	S: {"ok":true}          body: SCRAM server-first message
+//	C: {"op":"auth-final"}  body: SCRAM client-final message
+//	S: {"ok":true}          body: SCRAM server-final message
+//	C: {"op":"ls","path":"."}
+//	S: {"ok":true}          body: one JSON Entry per line
+//	C: {"op":"put","path":"a.txt","size":5}
+//	S: {"ok":true,"offset":0}
+//	C: {"op":"data"}        body: the 5 - offset bytes from offset on
+//	C: {"op":"end","sha256":"…"}
+//	S: {"ok":true,"size":5,"sha256":"…"}
+//	C: {"op":"get","path":"a.txt"}
+//	S: {"ok":true,"size":5,"offset":0} body: the bytes from offset on
+//	S: {"op":"end","sha256":"…"}
+//
+// The offset fields are there so that an interrupted transfer can resume:
+// the server, not the client, says where an upload continues.
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gosockets/tutorial/04-struct-framing/frame"
+)
+
+// Operations a client can request.
+const (
+	OpAuth      = "auth"       // body: SCRAM client-first message
+	OpAuthFinal = "auth-final" // body: SCRAM client-final message
+	OpPwd       = "pwd"
+	OpCd        = "cd"
+	OpLs        = "ls"
+	OpMkdir     = "mkdir"
+	OpRm        = "rm"
+	OpPut       = "put"  // followed by OpData and OpEnd
+	OpData      = "data" // body: file bytes of an upload
+	OpEnd       = "end"  // ends an upload or a download; carries the SHA-256
+	OpGet       = "get"
+	OpQuota     = "quota"
+	OpQuit      = "quit"
+)
+
+// Limits on what a request may carry.
+const (
+	// MaxPath is the longest path a request may name, in bytes.
+	MaxPath = 4096
+	// MaxAuthBody is the largest SCRAM message accepted, in bytes.
+	MaxAuthBody = 4096
+	// MaxListing is the largest directory listing a client accepts, in bytes.
+	MaxListing = 64 << 20
+)
+
+// Error codes carried in [Response].Code, so a client can tell failures
+// apart without matching message text.
+const (
+	CodeAuth     = "auth"       // login failed
+	CodeBadReq   = "request"    // malformed or unknown request
+	CodePath     = "path"       // path outside the home or not a valid name
+	CodeNotFound = "notfound"   // no such file or directory
+	CodeExists   = "exists"     // the name is taken
+	CodeNotDir   = "notdir"     // a directory was needed
+	CodeIsDir    = "isdir"      // a regular file was needed
+	CodeNotReg   = "notregular" // not a regular file (FIFO, device)
+	CodeNotEmpty = "notempty"   // directory not empty
+	CodeQuota    = "quota"      // over the user's quota
+	CodeChecksum = "checksum"   // SHA-256 mismatch
+	CodeBusy     = "busy"       // another session is writing the same file
+	CodeInternal = "internal"   // server-side failure
+)
+
+// Request is the header of a client's message.
+type Request struct {
+	Op   string `json:"op"`
+	Path string `json:"path,omitempty"`
+	// Size is the full size of the file that a put announces.
+	Size int64 `json:"size,omitempty"`
+	// Offset is where a get should start (zero for the whole file).
+	Offset int64 `json:"offset,omitempty"`
+	// SHA256 is the lower-case hex SHA-256 of the whole file, sent with
+	// OpEnd after the data.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Response is the header of a server's reply.
+type Response struct {
+	OK     bool   `json:"ok"`
+	Code   string `json:"code,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	Offset int64  `json:"offset,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	User   string `json:"user,omitempty"`
+	Used   int64  `json:"used,omitempty"`
+	Limit  int64  `json:"limit,omitempty"`
+	// Op is set to OpEnd on the trailer that follows a download.
+	Op string `json:"op,omitempty"`
+}
+
+// Entry is one line of a directory listing.
+type Entry struct {
+	// Type is "dir", "file", "link" or "other".
+	Type    string    `json:"type"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime"`
+	Name    string    `json:"name"`
+}
+
+// Error is a failure reported by the server.
+type Error struct {
+	Code string
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Err returns the failure a response reports, or nil if it reports success.
+func (r Response) Err() error {
+	if r.OK {
+		return nil
+	}
+	msg := r.Error
+	if msg == "" {
+		msg = "server reported failure"
+	}
+	return &Error{Code: r.Code, Msg: msg}
+}
+
+// ErrBadRequest is wrapped by every error of [ParseRequest].
+var ErrBadRequest = errors.New("bad request")
+
+// ParseRequest decodes and checks the header of a client's message. It
+// accepts only known operations, with the fields and body size each one
+// allows; a path is checked only for length, NUL bytes and valid UTF-8, as
+// resolving it is the file system's job.
+func ParseRequest(h frame.Header) (Request, error) {
+	var req Request
+	if err := h.Decode(&req); err != nil {
+		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	bad := func(format string, args ...any) (Request, error) {
+		return Request{}, fmt.Errorf("%w: %s: %s", ErrBadRequest, opName(req.Op), fmt.Sprintf(format, args...))
+	}
+	if req.Size < 0 || req.Offset < 0 {
+		return bad("negative size or offset")
+	}
+	if len(req.Path) > MaxPath {
+		return bad("path longer than %d bytes", MaxPath)
+	}
+	if strings.IndexByte(req.Path, 0) >= 0 {
+		return bad("path contains a NUL byte")
+	}
+	if !utf8.ValidString(req.Path) {
+		return bad("path is not valid UTF-8")
+	}
+	if req.SHA256 != "" && !IsHexSHA256(req.SHA256) {
+		return bad("sha256 must be 64 lower-case hex digits")
+	}
+	maxBody := int64(0)
+	needPath := false
+	switch req.Op {
+	case OpAuth, OpAuthFinal:
+		maxBody = MaxAuthBody
+	case OpData:
+		maxBody = -1 // any size; the server enforces the quota while reading
+	case OpCd, OpMkdir, OpRm, OpPut, OpGet:
+		needPath = true
+	case OpPwd, OpLs, OpQuota, OpQuit, OpEnd:
+	default:
+		return bad("unknown operation")
+	}
+	if needPath && req.Path == "" {
+		return bad("missing path")
+	}
+	if maxBody >= 0 && h.DataSize > maxBody {
+		return bad("body of %d bytes, limit %d", h.DataSize, maxBody)
+	}
+	return req, nil
+}
+
+func opName(op string) string {
+	if op == "" {
+		return "(no op)"
+	}
+	if len(op) > 32 || !utf8.ValidString(op) {
+		return fmt.Sprintf("%.32q", op)
+	}
+	return op
+}
+
+// IsHexSHA256 reports whether s is a SHA-256 digest in lower-case hex.
+func IsHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteRequest writes req as a frame with an empty body.
+func WriteRequest(w io.Writer, req Request) error {
+	return frame.WriteBytes(w, req, nil)
+}
+
+// WriteResponse writes resp as a frame with an empty body.
+func WriteResponse(w io.Writer, resp Response) error {
+	return frame.WriteBytes(w, resp, nil)
+}
+
+// ReadResponse reads one response frame and returns it with its header, so
+// the caller can read the body of h.DataSize bytes from r.
+func ReadResponse(r io.Reader) (Response, frame.Header, error) {
+	h, err := frame.ReadHeader(r)
+	if err != nil {
+		return Response{}, h, err
+	}
+	var resp Response
+	if err := h.Decode(&resp); err != nil {
+		return Response{}, h, err
+	}
+	return resp, h, nil
+}

@@ -1,0 +1,236 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xdg-go/scram"
+
+	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/06-concurrency/socketserver"
+	"github.com/gosockets/tutorial/07-ftp/accounts"
+	"github.com/gosockets/tutorial/07-ftp/client"
+	"github.com/gosockets/tutorial/07-ftp/homefs"
+	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/server"
+)
+
+const testTimeout = 10 * time.Second
+
+// testServer is a running server on a loopback port with its data
+// directory.
+type testServer struct {
+	addr string
+	data string
+	srv  *server.Server
+}
+
+// startServer serves a fresh data directory on 127.0.0.1:0 until the test
+// ends. Failed logins wait only a millisecond.
+func startServer(t *testing.T) *testServer {
+	t.Helper()
+	data := t.TempDir()
+	logger := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	srv := server.New(data, logger)
+	srv.Limiter = &accounts.Limiter{Base: time.Millisecond, Max: 4 * time.Millisecond}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := &socketserver.Server{Handler: srv, IdleTimeout: testTimeout, Logger: logger}
+	errc := make(chan error, 1)
+	go func() { errc <- ss.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if err := ss.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown() = %v", err)
+		}
+		if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
+			t.Errorf("Serve() = %v, want ErrServerClosed", err)
+		}
+	})
+	return &testServer{addr: ln.Addr().String(), data: data, srv: srv}
+}
+
+func (ts *testServer) addUser(t *testing.T, name, password string, quota int64) {
+	t.Helper()
+	if err := ts.srv.Accounts.Add(name, password, quota); err != nil {
+		t.Fatalf("Add(%q) = %v", name, err)
+	}
+}
+
+func (ts *testServer) login(t *testing.T, name, password string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, ts.addr, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login(name, password); err != nil {
+		t.Fatalf("Login(%q) = %v", name, err)
+	}
+	return c
+}
+
+// home returns the directory that user sees as "/".
+func (ts *testServer) home(name string) string {
+	return filepath.Join(server.UserDir(ts.data, name), "files")
+}
+
+// diskUsage is what the user's files and part files take, measured
+// independently of the server's counter.
+func (ts *testServer) diskUsage(t *testing.T, name string) int64 {
+	t.Helper()
+	n, err := homefs.DirUsage(server.UserDir(ts.data, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// parts lists name's part files.
+func (ts *testServer) parts(t *testing.T, name string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(server.UserDir(ts.data, name), "parts"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// rawConn is a logged-in connection on which a test writes frames by hand,
+// as a misbehaving client would.
+type rawConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (ts *testServer) rawLogin(t *testing.T, name, password string) *rawConn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", ts.addr, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	rc := &rawConn{Conn: conn, r: bufio.NewReader(conn)}
+	sc, err := scram.SHA256.NewClient(name, password, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := sc.NewConversation()
+	msg, _ := conv.Step("")
+	for _, op := range []string{proto.OpAuth, proto.OpAuthFinal} {
+		if err := frame.WriteBytes(conn, proto.Request{Op: op}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		resp, h, err := proto.ReadResponse(rc.r)
+		if err != nil || !resp.OK {
+			t.Fatalf("raw login %s: %+v, %v", op, resp, err)
+		}
+		body := make([]byte, h.DataSize)
+		if _, err := io.ReadFull(rc.r, body); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err = conv.Step(string(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rc
+}
+
+func (rc *rawConn) send(t *testing.T, req proto.Request, body []byte) {
+	t.Helper()
+	if err := frame.WriteBytes(rc, req, body); err != nil {
+		t.Fatalf("send %+v: %v", req, err)
+	}
+}
+
+func (rc *rawConn) recv(t *testing.T) proto.Response {
+	t.Helper()
+	resp, h, err := proto.ReadResponse(rc.r)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	if _, err := io.CopyN(io.Discard, rc.r, h.DataSize); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// closedByServer reports whether the server has closed the connection:
+// the next read ends (EOF or reset) before the deadline.
+func (rc *rawConn) closedByServer() bool {
+	rc.SetReadDeadline(time.Now().Add(testTimeout))
+	_, err := io.Copy(io.Discard, rc.r)
+	return err == nil || !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// snapshot records every file and directory under dir, with a hash of each
+// file's content, so a test can show that nothing changed.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		desc := fi.Mode().String() + " " + fi.ModTime().String()
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			desc += " " + sha(b)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			desc += " -> " + target
+		}
+		out[p] = desc
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,65 @@
+package xfer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"testing/iotest"
+)
+
+func TestCopyHashesWhatWasWritten(t *testing.T) {
+	data := make([]byte, 3*ChunkSize+123)
+	rand.Read(data)
+	for _, name := range []string{"whole", "one byte at a time"} {
+		src := bytes.NewReader(data)
+		var r = iotest.HalfReader(src)
+		if name == "whole" {
+			r = src
+		}
+		var dst bytes.Buffer
+		h := sha256.New()
+		n, werr, rerr := Copy(&dst, r, h, nil)
+		want := sha256.Sum256(data)
+		if n != int64(len(data)) || werr != nil || rerr != nil || !bytes.Equal(dst.Bytes(), data) || !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Errorf("%s: Copy = %d, %v, %v; hash or bytes differ", name, n, werr, rerr)
+		}
+	}
+}
+
+type failAfter struct{ left int }
+
+var errFull = errors.New("disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n := f.left
+		f.left = 0
+		return n, errFull
+	}
+	f.left -= len(p)
+	return len(p), nil
+}
+
+func TestCopyDrainsAfterWriteErrorUnlessStopped(t *testing.T) {
+	data := make([]byte, 2*ChunkSize)
+	src := bytes.NewReader(data)
+	n, werr, rerr := Copy(&failAfter{left: 1000}, src, sha256.New(), nil)
+	if n != 1000 || !errors.Is(werr, errFull) || rerr != nil || src.Len() != 0 {
+		t.Errorf("Copy = %d, %v, %v with %d unread; want 1000, errFull, nil, all read", n, werr, rerr, src.Len())
+	}
+	src = bytes.NewReader(data)
+	_, werr, _ = Copy(&failAfter{left: 1000}, src, sha256.New(), func(error) bool { return true })
+	if !errors.Is(werr, errFull) || src.Len() == 0 {
+		t.Errorf("stopped Copy read everything (%d unread) or lost the error %v", src.Len(), werr)
+	}
+}
+
+func TestCopyReportsReadError(t *testing.T) {
+	boom := errors.New("boom")
+	_, _, rerr := Copy(&bytes.Buffer{}, iotest.ErrReader(boom), sha256.New(), nil)
+	if !errors.Is(rerr, boom) {
+		t.Errorf("read error = %v, want boom", rerr)
+	}
+}
