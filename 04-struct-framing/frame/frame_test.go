@@ -124,7 +124,7 @@ func stream(t *testing.T) (wire []byte, ends []int, bodies [][]byte) {
 		[]byte("helloworld"),
 		[]byte("SB"),
 		{},
-		[]byte(strings.Repeat("long message ", 300)),
+		[]byte(strings.Repeat("long message ", 40)),
 		[]byte("last"),
 	}
 	for i, b := range bodies {

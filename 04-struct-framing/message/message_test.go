@@ -144,9 +144,10 @@ func TestServerSurvivesBadFrames(t *testing.T) {
 		c := dial(t, addr)
 		_, err := c.Write(wire)
 		require.NoError(t, err, name)
-		if cw, ok := c.(*net.TCPConn); ok {
-			require.NoError(t, cw.CloseWrite())
-		}
+		// End the input so that a frame cut short is seen as one. The server
+		// may already have hung up (and reset the connection), so an error
+		// here is no failure.
+		c.(*net.TCPConn).CloseWrite()
 		// The server closes the connection without a reply.
 		got, err := io.ReadAll(c)
 		if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {

@@ -83,12 +83,12 @@ def recv1024():
 
 
 def concat():
-    # The notes' body loop, fed 1 MiB in 1024-byte chunks as recv(1024)
+    # The notes' body loop, fed 512 KiB in 1024-byte chunks as recv(1024)
     # would return them. A bytes object cannot grow: each += builds a new
     # object and copies everything received so far into it. A new object's
     # id differs from the old one, which is alive while the copy is made.
     chunk = b"x" * 1024
-    chunks = 1024
+    chunks = 512
     recv_data = b""
     new_objects = 0
     bytes_copied = 0
