@@ -6,13 +6,11 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/gosockets/tutorial/04-struct-framing v0.0.0
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 	golang.org/x/text v0.44.0
 )
 
-require (
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
 
 replace github.com/gosockets/tutorial/04-struct-framing => ../04-struct-framing

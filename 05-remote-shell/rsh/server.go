@@ -144,8 +144,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// Close stops the server: it closes the listeners, kills every running
-// command, closes every connection and waits for their goroutines to end.
+// closeGrace is how long Close lets connections finish their last reply
+// before it closes them.
+const closeGrace = 5 * time.Second
+
+// Close stops the server: it closes the listeners and kills every running
+// command. Each client with a command in flight gets its reply, which says
+// "server shutting down", unless that takes longer than closeGrace; then
+// Close closes every connection and waits for their goroutines to end.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.init()
@@ -158,15 +164,34 @@ func (s *Server) Close() error {
 		}
 	}
 	for c := range s.conns {
-		c.Close()
+		c.SetReadDeadline(time.Now()) // wake connections waiting for a command
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
 	return err
 }
 
-// errBadRequest marks a request the server cannot parse; the connection is
-// closed after the error reply, because the stream can no longer be trusted.
+// errBadRequest marks a request the server will not run. After the error
+// reply the connection goes on if the request was read to its end (a
+// *refusedError) and is closed otherwise, because the stream can no longer
+// be trusted.
 var errBadRequest = errors.New("bad request")
 
 // serveConn is the conversation loop of one client.
@@ -180,6 +205,9 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		switch {
 		case errors.Is(err, io.EOF):
 			log.Info("client left")
+			return
+		case err != nil && ctx.Err() != nil:
+			log.Info("closing connection: server shutting down")
 			return
 		case errors.Is(err, errBadRequest):
 			log.Warn("bad request", "err", err)
@@ -214,6 +242,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		out.close()
 		if err != nil {
 			log.Info("could not send reply", "err", err)
+			return
+		}
+		if ctx.Err() != nil {
+			log.Info("closing connection: server shutting down")
 			return
 		}
 	}
