@@ -116,11 +116,14 @@ func TestClaimS3_WithoutNagleEachWriteIsASegment(t *testing.T) {
 }
 
 func TestClaimS3_NagleHoldsSmallWritesWhileAnACKIsOutstanding(t *testing.T) {
-	res := senderRun(t, NagleSlowAC)
+	res := senderRun(t, NagleSlowACK)
 	// "helloworld" leaves at once (nothing is unacknowledged yet); "SB" and "ok" wait
 	// for the acknowledgement of "helloworld", which the reader delays.
 	if diff := cmp.Diff([]int{1, 1, 1}, res.PerWrite); diff != "" {
 		t.Errorf("segments sent after each write (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, 1, 1}, res.Unacked); diff != "" {
+		t.Errorf("unacknowledged segments after each write (-want +got):\n%s", diff)
 	}
 	if res.SegsOut != 2 || res.SegsIn != 2 {
 		t.Errorf("segments out, in = %d, %d; want 2, 2", res.SegsOut, res.SegsIn)

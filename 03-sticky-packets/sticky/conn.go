@@ -122,6 +122,7 @@ type recordingReader struct {
 	tl *Timeline
 }
 
+// Read reads from the underlying reader and records what it returned.
 func (rr recordingReader) Read(p []byte) (int, error) {
 	n, err := rr.r.Read(p)
 	if n > 0 {

@@ -16,6 +16,7 @@ type Burst struct {
 	DelayACKs bool // TCP_QUICKACK=0 on the reader, so its ACKs come late
 }
 
+// String describes the burst in one table cell.
 func (b Burst) String() string {
 	acks := "prompt ACKs"
 	if b.DelayACKs {
@@ -95,6 +96,7 @@ type Stats struct {
 	Runs             int
 }
 
+// String formats the statistics as the median, then the range.
 func (s Stats) String() string {
 	return fmt.Sprintf("median %d (min %d, max %d, %d runs)", s.Median, s.Min, s.Max, s.Runs)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -17,10 +18,10 @@ type SenderMode int
 
 // The modes of the Sender case.
 const (
-	GoDefault   SenderMode = iota // TCP_NODELAY on, as Go sets it on every TCP socket
-	Nagle                         // SetNoDelay(false): Nagle's algorithm on, as in Python
-	NagleSlowAC                   // Nagle on, and the reader delays its ACKs (TCP_QUICKACK=0)
-	Cork                          // TCP_CORK on for the writes, then off
+	GoDefault    SenderMode = iota // TCP_NODELAY on, as Go sets it on every TCP socket
+	Nagle                          // SetNoDelay(false): Nagle's algorithm on, as in Python
+	NagleSlowACK                   // Nagle on, and the reader delays its ACKs (TCP_QUICKACK=0)
+	Cork                           // TCP_CORK on for the writes, then off
 )
 
 // String returns the title of the mode.
@@ -30,7 +31,7 @@ func (m SenderMode) String() string {
 		return "Go's default: TCP_NODELAY on (Nagle off)"
 	case Nagle:
 		return "SetNoDelay(false): Nagle on, as Python has it, over loopback"
-	case NagleSlowAC:
+	case NagleSlowACK:
 		return "Nagle on, and the reader delays its ACKs (TCP_QUICKACK=0), as on a link with latency"
 	case Cork:
 		return "TCP_CORK in for the writes, then out: the deterministic cousin of Nagle"
@@ -42,6 +43,7 @@ func (m SenderMode) String() string {
 type SenderResult struct {
 	Timeline    *Timeline
 	PerWrite    []int // data segments sent so far, read right after each write returned
+	Unacked     []int // segments not yet acknowledged, read right after each write returned
 	SegsOut     int   // data segments the writer sent in all (tcpi_data_segs_out)
 	SegsIn      int   // data segments the reader received in all (tcpi_data_segs_in)
 	WritesCount int
@@ -56,7 +58,7 @@ func Sender(ctx context.Context) ([]*Timeline, error) {
 		return nil, fmt.Errorf("sender: counting segments %w", errNoSegments)
 	}
 	var tls []*Timeline
-	for _, m := range []SenderMode{GoDefault, Nagle, NagleSlowAC, Cork} {
+	for _, m := range []SenderMode{GoDefault, Nagle, NagleSlowACK, Cork} {
 		res, err := SenderRun(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("%v: %w", m, err)
@@ -80,9 +82,9 @@ const maxAttempts = 5
 // even a reader that was waiting all along gets them in one read.
 //
 // Two modes rest on a kernel timer that a stalled machine can outlast: the reader's
-// delayed ACK (about 40 ms) in NagleSlowAC and the cork's 200 ms limit in Cork. A
+// delayed ACK (about 40 ms) in NagleSlowACK and the cork's 200 ms limit in Cork. A
 // run is spoiled if an ACK reached the writer before its last write returned
-// (NagleSlowAC, counted with tcpi_segs_in) or if the writes took over 150 ms (Cork).
+// (NagleSlowACK, counted with tcpi_segs_in) or if the writes took over 150 ms (Cork).
 // SenderRun then runs again, up to 5 times, and says so in the timeline; the result
 // reports the attempts made.
 func SenderRun(ctx context.Context, mode SenderMode) (*SenderResult, error) {
@@ -122,7 +124,7 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 	switch mode {
 	case Nagle:
 		err = w.SetNoDelay(false)
-	case NagleSlowAC:
+	case NagleSlowACK:
 		err = errors.Join(w.SetNoDelay(false), DelayACKs(r))
 	case Cork:
 		err = SetCork(w, true)
@@ -142,7 +144,12 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 			return "[segments: " + err.Error() + "]"
 		}
 		res.PerWrite = append(res.PerWrite, n-base)
-		return fmt.Sprintf("[data segments sent: %d]", n-base)
+		u, err := unacked(w)
+		if err != nil {
+			return "[unacked: " + err.Error() + "]"
+		}
+		res.Unacked = append(res.Unacked, u)
+		return fmt.Sprintf("[data segments sent: %d, unacknowledged: %d]", n-base, u)
 	}
 	firstRead := make(chan struct{}) // closed when the reader has read write #1
 	done := make(chan struct{})      // closed when the writer has made its writes
@@ -164,7 +171,7 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 			}
 		}
 		switch mode {
-		case NagleSlowAC:
+		case NagleSlowACK:
 			n, err := segmentsInAll(w)
 			if err != nil {
 				return err
@@ -242,28 +249,29 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 	tl.Note(Writer, "in all: %d data %s sent", res.SegsOut, plural(res.SegsOut, "segment"))
 	tl.Note(Reader, "in all: %d data %s received", res.SegsIn, plural(res.SegsIn, "segment"))
 	s := fmt.Sprintf("%d writes left as %d data %s (TCP_INFO)", res.WritesCount, res.SegsOut, plural(res.SegsOut, "segment"))
-	merged := res.SegsOut < res.WritesCount
-	if merged {
+	if res.SegsOut < res.WritesCount {
 		s += ": the kernel merged small writes before they left the sender"
 	} else {
 		s += ": nothing was merged on the way out"
 	}
 	tl.Summary = append(tl.Summary, s)
-	if why := explain(mode, merged, res.PerWrite); why != "" {
+	if why := explain(mode, res); why != "" {
 		tl.Summary = append(tl.Summary, why)
 	}
 	return res, why, nil
 }
 
-// explain says why a run of the Sender case came out as it did, when the segment
-// counts match the usual explanation for its mode.
-func explain(mode SenderMode, merged bool, perWrite []int) string {
+// explain says why a run of the Sender case came out as it did, when the counts
+// it measured match the usual explanation for its mode.
+func explain(mode SenderMode, res *SenderResult) string {
+	merged := res.SegsOut < res.WritesCount
+	noneUnacked := len(res.Unacked) > 0 && slices.Max(res.Unacked) == 0
 	switch {
 	case mode == GoDefault && !merged:
 		return "with TCP_NODELAY each write leaves at once, as its own segment"
-	case mode == Nagle && !merged:
-		return "over loopback the ACK of each segment is back before the next write, so Nagle has nothing to wait for"
-	case mode == NagleSlowAC && merged && len(perWrite) > 0 && perWrite[0] == 1:
+	case mode == Nagle && !merged && noneUnacked:
+		return "over loopback each ACK was back before its write returned (unacknowledged: 0), so Nagle had nothing to wait for"
+	case mode == NagleSlowACK && merged && slices.Equal(res.PerWrite, []int{1, 1, 1}) && slices.Min(res.Unacked) == 1:
 		return `"helloworld" left at once (nothing was unacknowledged yet); "SB" and "ok" waited for its ACK and left together`
 	case mode == Cork && merged:
 		return "the cork held every write until it was taken out; then all left in one segment"

@@ -102,6 +102,7 @@ func TestWriteAllPrintsEveryWrite(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
+	require.NoError(t, a.SetDeadline(time.Now().Add(5*time.Second)))
 	require.NoError(t, b.SetDeadline(time.Now().Add(5*time.Second)))
 	got := make(chan string, 1)
 	go func() {
@@ -156,6 +157,8 @@ func TestWriteAllGapStopsWhenCancelled(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
+	require.NoError(t, a.SetDeadline(time.Now().Add(5*time.Second)))
+	require.NoError(t, b.SetDeadline(time.Now().Add(5*time.Second)))
 	go func() {
 		buf := make([]byte, 64)
 		b.Read(buf)

@@ -51,6 +51,16 @@ func SegmentsReceived(c *net.TCPConn) (int, error) {
 	return int(info.Data_segs_in), nil
 }
 
+// unacked returns how many segments c has sent that the peer has not yet
+// acknowledged (tcpi_unacked).
+func unacked(c *net.TCPConn) (int, error) {
+	info, err := tcpInfo(c)
+	if err != nil {
+		return 0, err
+	}
+	return int(info.Unacked), nil
+}
+
 // segmentsInAll returns how many TCP segments c has received, pure ACKs included
 // (tcpi_segs_in).
 func segmentsInAll(c *net.TCPConn) (int, error) {

@@ -23,6 +23,9 @@ func SegmentsSent(c *net.TCPConn) (int, error) { return 0, errNeedsLinux }
 // On other systems it returns an error wrapping errors.ErrUnsupported.
 func SegmentsReceived(c *net.TCPConn) (int, error) { return 0, errNeedsLinux }
 
+// unacked returns how many segments c has sent that the peer has not yet acknowledged.
+func unacked(c *net.TCPConn) (int, error) { return 0, errNeedsLinux }
+
 // segmentsInAll returns how many TCP segments c has received, pure ACKs included.
 func segmentsInAll(c *net.TCPConn) (int, error) { return 0, errNeedsLinux }
 

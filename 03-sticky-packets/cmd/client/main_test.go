@@ -36,7 +36,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var buildOnce sync.Map // command name -> *sync.Once-guarded result
+// buildOnce maps a command name to its *built, so each command is built once.
+var buildOnce sync.Map
 
 type built struct {
 	once sync.Once
