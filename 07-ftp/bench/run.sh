@@ -67,23 +67,27 @@ for _ in $(seq 100); do grep -q 'msg=serving' "$W/ftpd.log" && break; sleep 0.1;
 ADDR=$(sed -n 's/.*msg=serving addr=\([^ ]*\).*/\1/p' "$W/ftpd.log")
 [ -n "$ADDR" ] || { cat "$W/ftpd.log"; exit 1; }
 export FTP_PASSWORD=benchpw
-up=(); down=(); upcpu=(); downcpu=()
+ftpdpid=$(pgrep -P "$timepid")
+ticks() { awk '{print $14 + $15}' "/proc/$ftpdpid/stat"; } # user+sys of ftpd, in clock ticks
+hz=$(getconf CLK_TCK)
+secs() { python3 -c "print('%.2f' % (($2 - $1) / $hz))"; }
+up=(); down=(); upcpu=(); downcpu=(); supcpu=(); sdowncpu=()
 for i in $(seq "$RUNS"); do
-  sync
-  t0=$(now); echo "put $W/src.bin big.bin" | /usr/bin/time -v -o "$W/put.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now)
-  up+=("$(mibps "$t0" "$t1")"); upcpu+=("$(cpu_s "$W/put.$i.time")")
+  rm -f "$W/data/users/bench/files/big.bin"; sync  # each upload makes a new file, as with vsftpd below
+  c0=$(ticks); t0=$(now); echo "put $W/src.bin big.bin" | /usr/bin/time -v -o "$W/put.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now); c1=$(ticks)
+  up+=("$(mibps "$t0" "$t1")"); upcpu+=("$(cpu_s "$W/put.$i.time")"); supcpu+=("$(secs "$c0" "$c1")")
   rm -f "$W/down.bin"; sync
-  t0=$(now); echo "get big.bin $W/down.bin" | /usr/bin/time -v -o "$W/get.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now)
-  down+=("$(mibps "$t0" "$t1")"); downcpu+=("$(cpu_s "$W/get.$i.time")")
+  c0=$(ticks); t0=$(now); echo "get big.bin $W/down.bin" | /usr/bin/time -v -o "$W/get.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now); c1=$(ticks)
+  down+=("$(mibps "$t0" "$t1")"); downcpu+=("$(cpu_s "$W/get.$i.time")"); sdowncpu+=("$(secs "$c0" "$c1")")
 done
 cmp -s "$W/src.bin" "$W/data/users/bench/files/big.bin" || { echo "ours: stored file differs" >&2; exit 1; }
 cmp -s "$W/src.bin" "$W/down.bin" || { echo "ours: downloaded file differs" >&2; exit 1; }
-ftpdpid=$(pgrep -P "$timepid" || true)
-[ -n "$ftpdpid" ] && kill -INT "$ftpdpid"
+kill -INT "$ftpdpid"
 wait "$timepid" || true
-echo "   put runs (MiB/s): ${up[*]}   client cpu s: ${upcpu[*]}"
-echo "   get runs (MiB/s): ${down[*]}   client cpu s: ${downcpu[*]}"
-echo "   server cpu s (all runs): $(cpu_s "$W/ftpd.time")"
+echo "   put runs (MiB/s): ${up[*]}   cpu s: client ${upcpu[*]}; server ${supcpu[*]}"
+echo "   get runs (MiB/s): ${down[*]}   cpu s: client ${downcpu[*]}; server ${sdowncpu[*]}"
+grep 'msg=put' "$W/ftpd.log" | sed 's/.*took=/   server put: took=/'
+
 rm -f "$W/down.bin" "$W/data/users/bench/files/big.bin"
 
 echo "== (b) vsftpd + curl (verifies nothing)"

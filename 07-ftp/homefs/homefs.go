@@ -384,3 +384,31 @@ func DirUsage(dir string) (int64, error) {
 	}
 	return total, nil
 }
+
+// writebackEvery is how many bytes a [PartWriter] lets pile up before it
+// starts their writeback.
+const writebackEvery = 8 << 20
+
+// PartWriter writes an upload into its part file and, on Linux, starts the
+// writeback of every few megabytes as they arrive, so the data reaches the
+// disk while the rest is still streaming.
+type PartWriter struct {
+	f       *os.File
+	off     int64
+	flushed int64
+}
+
+// NewPartWriter returns a PartWriter appending to f from its offset off.
+func NewPartWriter(f *os.File, off int64) *PartWriter {
+	return &PartWriter{f: f, off: off, flushed: off}
+}
+
+func (w *PartWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.flushed >= writebackEvery {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, err
+}

@@ -234,3 +234,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
+
+// The server is a chapter 06 handler: socketserver runs one goroutine per
+// connection and calls ServeConn on each.
+var _ socketserver.Handler = (*server.Server)(nil)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +18,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/server"
 )
 
 func codeOf(err error) string {
@@ -536,4 +539,40 @@ func oneUser(addr, name, dir string) error {
 		return fmt.Errorf("%s: quota used %d, %v; want %d", name, used, err, total)
 	}
 	return nil
+}
+
+// TestShutdownEndsIdleSessions: a logged-in client waiting between
+// commands does not hold up a graceful shutdown.
+func TestShutdownEndsIdleSessions(t *testing.T) {
+	data := t.TempDir()
+	srv := server.New(data, nil)
+	if err := srv.Accounts.Add("ivy", "pw", 1000); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := &socketserver.Server{Handler: srv}
+	errc := make(chan error, 1)
+	go func() { errc <- ss.Serve(ln) }()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, ln.Addr().String(), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("ivy", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown() = %v, want nil: the idle session should end at once", err)
+	}
+	if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
+		t.Errorf("Serve() = %v, want ErrServerClosed", err)
+	}
+	if _, err := c.Pwd(); !errors.Is(err, client.ErrConn) {
+		t.Errorf("Pwd() after shutdown = %v, want a lost connection", err)
+	}
 }

@@ -245,6 +245,9 @@ func (s *session) ls(req proto.Request) error {
 			e.Type = "link"
 		}
 		enc.Encode(e)
+		if buf.Len() > proto.MaxListing {
+			return s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("ls %s: directory too large to list (over %d bytes)", p, proto.MaxListing)})
+		}
 	}
 	return s.replyBody(proto.Response{OK: true, Path: v}, buf.Bytes())
 }
@@ -340,7 +343,7 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 		return proto.Response{}, fmt.Errorf("put %s: expected data, got %s", v, dreq.Op)
 	}
 	sum := sha256.New()
-	n, werr, rerr := xfer.Copy(quota.LimitWriter(f, req.Size), body, sum, func(err error) bool { return errors.Is(err, quota.ErrExceeded) })
+	n, werr, rerr := xfer.Copy(quota.LimitWriter(homefs.NewPartWriter(f, 0), req.Size), body, sum, func(err error) bool { return errors.Is(err, quota.ErrExceeded) })
 	if rerr != nil {
 		return proto.Response{}, fmt.Errorf("put %s: connection failed after %d bytes: %w", v, n, rerr)
 	}
@@ -372,9 +375,11 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 			"put %s: checksum mismatch: client sent sha256 %s, server received data with sha256 %s; the file was not stored",
 			req.Path, ereq.SHA256, got)}, nil
 	}
+	streamed := time.Since(start)
 	if err := f.Sync(); err != nil {
 		return s.failure("put", req.Path, err), nil
 	}
+	synced := time.Since(start) - streamed
 	if err := f.Close(); err != nil {
 		return s.failure("put", req.Path, err), nil
 	}
@@ -388,7 +393,8 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 	if err != nil {
 		return s.failure("put", req.Path, err), nil
 	}
-	s.log.Info("put", "path", v, "bytes", n, "sha256", got, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("put", "path", v, "bytes", n, "sha256", got, "took", time.Since(start).Round(time.Millisecond),
+		"streaming", streamed.Round(time.Millisecond), "fsync", synced.Round(time.Millisecond))
 	return proto.Response{OK: true, Path: v, Size: n, SHA256: got}, nil
 }
 

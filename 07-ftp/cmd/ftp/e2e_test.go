@@ -84,14 +84,14 @@ var (
 
 // startDaemon runs ftpd on 127.0.0.1:0 with data (a fresh directory if
 // empty) and waits until it serves.
-func startDaemon(t *testing.T, data string) *daemon {
+func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	t.Helper()
 	_, ftpd := build(t)
 	fresh := data == ""
 	if fresh {
 		data = t.TempDir()
 	}
-	cmd := exec.Command(ftpd, "-addr", "127.0.0.1:0", "-data", data)
+	cmd := exec.Command(ftpd, append([]string{"-addr", "127.0.0.1:0", "-data", data}, flags...)...)
 	stdoutPipe, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -415,6 +415,8 @@ func TestReq6_PasswordNeverOnTheWire(t *testing.T) {
 			return
 		}
 		defer s.Close()
+		c.SetDeadline(time.Now().Add(e2eTimeout))
+		s.SetDeadline(time.Now().Add(e2eTimeout))
 		rec := func(dst, src net.Conn) {
 			buf := make([]byte, 32<<10)
 			for {
@@ -434,6 +436,7 @@ func TestReq6_PasswordNeverOnTheWire(t *testing.T) {
 		wg.Wait()
 	}()
 	wantOK(t, ftp(t, t.TempDir(), ln.Addr().String(), "zoe", pw, "pwd\n"))
+	ln.Close() // ends the proxy's Accept if the client never came
 	<-done
 	if wire.Len() == 0 || !bytes.Contains(wire.Bytes(), []byte("n=zoe")) {
 		t.Fatalf("the proxy saw no SCRAM exchange (%d bytes)", wire.Len())
@@ -637,6 +640,7 @@ func TestClientConnectionErrors(t *testing.T) {
 			if err != nil {
 				return
 			}
+			c.SetDeadline(time.Now().Add(e2eTimeout))
 			io.CopyN(io.Discard, c, 1)
 			c.Close()
 		}
@@ -644,5 +648,20 @@ func TestClientConnectionErrors(t *testing.T) {
 	r := ftp(t, t.TempDir(), ln.Addr().String(), "demo", "x", "pwd\n")
 	if r.code != 1 || !strings.Contains(r.stderr, "connection to server lost") {
 		t.Errorf("dropped connection: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestServerBusyOverMaxConns: with -max-conns 1 and one connection open, the
+// next client is told the server is busy, in one line, with exit status 1.
+func TestServerBusyOverMaxConns(t *testing.T) {
+	d := startDaemon(t, "", "-max-conns", "1")
+	hold, err := net.DialTimeout("tcp", d.addr, e2eTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	r := ftp(t, t.TempDir(), d.addr, "demo", d.demoPW, "pwd\n")
+	if r.code != 1 || r.stderr != "ftp: server busy: too many sessions, try again later\n" {
+		t.Errorf("exit %d, stderr %q; want the busy message", r.code, r.stderr)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/homefs"
+	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/quota"
 	"github.com/gosockets/tutorial/07-ftp/server"
 )
@@ -99,6 +100,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ss := &socketserver.Server{
 		Handler:     server.New(*data, logger),
 		MaxConns:    *maxConns,
+		OverLimit:   socketserver.HandlerFunc(busy),
 		IdleTimeout: *idle,
 		Logger:      logger,
 	}
@@ -117,6 +119,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// busy answers a connection over -max-conns in the protocol's own words,
+// so the client prints a clear error instead of failing on a bad frame.
+func busy(_ context.Context, conn net.Conn) {
+	proto.WriteResponse(conn, proto.Response{Code: proto.CodeBusy, Error: "server busy: too many sessions, try again later"})
 }
 
 // firstStart creates user demo with a random password when there are no
