@@ -2,11 +2,9 @@ module github.com/gosockets/tutorial/06-concurrency
 
 go 1.26.0
 
-require github.com/gosockets/tutorial/01-tcp-echo v0.0.0
-
 require (
-	github.com/stretchr/testify v1.12.1 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
+	github.com/gosockets/tutorial/01-tcp-echo v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 replace github.com/gosockets/tutorial/01-tcp-echo => ../01-tcp-echo

@@ -52,17 +52,16 @@ type PacketServer struct {
 
 	mu     sync.Mutex
 	closed bool
-	pcs    map[net.PacketConn]struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // one per datagram being handled
+	// pcs maps each socket being served to the function that cancels the
+	// context of its handlers.
+	pcs map[net.PacketConn]context.CancelFunc
+	wg  sync.WaitGroup // one per datagram being handled
 }
 
 // init prepares the server's state; s.mu must be held.
 func (s *PacketServer) init() {
-	if s.ctx == nil {
-		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.pcs = make(map[net.PacketConn]struct{})
+	if s.pcs == nil {
+		s.pcs = make(map[net.PacketConn]context.CancelFunc)
 	}
 }
 
@@ -113,6 +112,8 @@ func (s *PacketServer) Serve(pc net.PacketConn) error {
 		pc.Close()
 		return errors.New("socketserver: PacketServer.Handler is nil")
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	s.mu.Lock()
 	s.init()
 	if s.closed {
@@ -120,8 +121,7 @@ func (s *PacketServer) Serve(pc net.PacketConn) error {
 		pc.Close()
 		return ErrServerClosed
 	}
-	s.pcs[pc] = struct{}{}
-	ctx := s.ctx
+	s.pcs[pc] = cancel
 	s.mu.Unlock()
 
 	size := s.MaxDatagramSize
@@ -143,7 +143,7 @@ func (s *PacketServer) Serve(pc net.PacketConn) error {
 			}
 			pause = nextPause(pause)
 			log.Warn("read failed; continuing", "err", err, "pause", pause)
-			if !s.sleep(ctx, pause) {
+			if !sleep(ctx, pause) {
 				return ErrServerClosed
 			}
 			continue
@@ -167,18 +167,6 @@ func (s *PacketServer) untrack(pc net.PacketConn) {
 	delete(s.pcs, pc)
 }
 
-// sleep waits for d or for ctx to end; it reports whether ctx is still live.
-func (s *PacketServer) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func (s *PacketServer) serveDatagram(ctx context.Context, pc net.PacketConn, data []byte, addr net.Addr) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -197,12 +185,12 @@ func (s *PacketServer) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.init()
 	s.closed = true
-	for pc := range s.pcs {
+	for pc, cancel := range s.pcs {
 		// A read deadline in the past wakes Serve's ReadFrom without
 		// closing the socket the running handlers reply on.
 		pc.SetReadDeadline(time.Unix(1, 0))
+		cancel()
 	}
-	s.cancel()
 	s.mu.Unlock()
 
 	done := make(chan struct{})
@@ -227,7 +215,9 @@ func (s *PacketServer) Close() error {
 	s.mu.Lock()
 	s.init()
 	s.closed = true
-	s.cancel()
+	for _, cancel := range s.pcs {
+		cancel()
+	}
 	s.mu.Unlock()
 	return s.closePCs()
 }

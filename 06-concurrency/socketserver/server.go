@@ -70,7 +70,9 @@ type Server struct {
 	// IdleTimeout, if positive, bounds every Read on the connection handed
 	// to Handler: a Read that sees no data for this long fails with an
 	// error that matches os.ErrDeadlineExceeded. A handler may still set
-	// its own deadlines; the earlier one wins. 0 means no timeout.
+	// its own deadlines; the earlier one wins. 0 means no timeout. With a
+	// timeout the handler gets a wrapper; its NetConn() net.Conn method
+	// returns the connection underneath (e.g. a *net.TCPConn).
 	IdleTimeout time.Duration
 
 	// ConnContext, if not nil, derives the context passed to Handler for
@@ -81,21 +83,20 @@ type Server struct {
 	// error the server handles itself. nil means discard.
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	closed    bool // set by Shutdown or Close; never cleared
-	listeners map[net.Listener]struct{}
+	mu     sync.Mutex
+	closed bool // set by Shutdown or Close; never cleared
+	// listeners maps each listener being served to the function that
+	// cancels the context of its connections' handlers.
+	listeners map[net.Listener]context.CancelFunc
 	conns     map[net.Conn]struct{} // every open conn: served and over-limit
 	active    int                   // conns being served by Handler
-	ctx       context.Context       // parent of every handler's ctx
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup // one per conn goroutine
+	wg        sync.WaitGroup        // one per conn goroutine
 }
 
 // init prepares the server's state; s.mu must be held.
 func (s *Server) init() {
-	if s.ctx == nil {
-		s.ctx, s.cancel = context.WithCancel(context.Background())
-		s.listeners = make(map[net.Listener]struct{})
+	if s.listeners == nil {
+		s.listeners = make(map[net.Listener]context.CancelFunc)
 		s.conns = make(map[net.Conn]struct{})
 	}
 }
@@ -145,6 +146,9 @@ func (s *Server) shuttingDown() bool {
 // Temporary accept errors (such as running out of file descriptors) are
 // logged and retried after a pause that doubles from 5 ms up to 1 s.
 //
+// The context passed to handlers is canceled by Shutdown and Close, and
+// also when Serve returns.
+//
 // Serve always returns a non-nil error: ErrServerClosed after Shutdown or
 // Close, otherwise the error that stopped it.
 func (s *Server) Serve(ln net.Listener) error {
@@ -152,11 +156,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return errors.New("socketserver: Server.Handler is nil")
 	}
-	if !s.trackListener(ln, true) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !s.trackListener(ln, cancel) {
 		ln.Close()
 		return ErrServerClosed
 	}
-	defer s.trackListener(ln, false)
+	defer s.untrackListener(ln)
 	defer ln.Close()
 
 	log := s.logger()
@@ -170,7 +176,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if isTemporary(err) {
 				pause = nextPause(pause)
 				log.Warn("accept failed; retrying", "err", err, "pause", pause)
-				if !s.sleep(pause) {
+				if !sleep(ctx, pause) {
 					return ErrServerClosed
 				}
 				continue
@@ -180,40 +186,39 @@ func (s *Server) Serve(ln net.Listener) error {
 		pause = 0
 		// Logged here rather than on the connection's goroutine, so that
 		// goroutine's stack never grows to format a log line; an idle
-		// connection then costs about 2 KiB of stack instead of 4 or 8.
+		// connection then costs 2 KiB of stack instead of 4.
 		log.Info("connection opened", "remote", conn.RemoteAddr().String())
-		s.startConn(conn)
+		s.startConn(ctx, conn)
 	}
 }
 
-// trackListener adds or removes ln; adding fails once the server is closed.
-func (s *Server) trackListener(ln net.Listener, add bool) bool {
+// trackListener records ln and the cancel function of its handlers'
+// context; it fails once the server is closed.
+func (s *Server) trackListener(ln net.Listener, cancel context.CancelFunc) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
-	if !add {
-		delete(s.listeners, ln)
-		return true
-	}
 	if s.closed {
 		return false
 	}
-	s.listeners[ln] = struct{}{}
+	s.listeners[ln] = cancel
 	return true
 }
 
-// sleep waits for d or for the server to close; it reports whether the
-// server is still open.
-func (s *Server) sleep(d time.Duration) bool {
+func (s *Server) untrackListener(ln net.Listener) {
 	s.mu.Lock()
-	done := s.ctx.Done()
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	delete(s.listeners, ln)
+}
+
+// sleep waits for d or for ctx to end; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-done:
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -221,7 +226,7 @@ func (s *Server) sleep(d time.Duration) bool {
 // startConn registers conn and starts the goroutine that serves it (or tells
 // it the server is busy). Registering and the WaitGroup's Add happen under
 // s.mu, before Shutdown can start waiting.
-func (s *Server) startConn(conn net.Conn) {
+func (s *Server) startConn(ctx context.Context, conn net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -230,11 +235,10 @@ func (s *Server) startConn(conn net.Conn) {
 	}
 	s.conns[conn] = struct{}{}
 	if s.MaxConns > 0 && s.active >= s.MaxConns {
-		s.wg.Go(func() { s.refuse(conn) })
+		s.wg.Go(func() { s.refuse(ctx, conn) })
 		return
 	}
 	s.active++
-	ctx := s.ctx
 	s.wg.Go(func() { s.serveConn(ctx, conn) })
 }
 
@@ -277,7 +281,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 
 // refuse tells a connection over MaxConns that the server is busy, then
 // closes it.
-func (s *Server) refuse(conn net.Conn) {
+func (s *Server) refuse(ctx context.Context, conn net.Conn) {
 	log := s.logger().With("remote", conn.RemoteAddr().String())
 	log.Warn("connection over limit; refusing", "max_conns", s.MaxConns)
 	defer func() {
@@ -290,9 +294,6 @@ func (s *Server) refuse(conn net.Conn) {
 		return
 	}
 	if s.OverLimit != nil {
-		s.mu.Lock()
-		ctx := s.ctx
-		s.mu.Unlock()
 		s.OverLimit.ServeConn(ctx, conn)
 		return
 	}
@@ -313,7 +314,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for ln := range s.listeners {
 		ln.Close()
 	}
-	s.cancel()
+	// Only now, with no listener left, are handlers told to finish.
+	for _, cancel := range s.listeners {
+		cancel()
+	}
 	s.mu.Unlock()
 
 	done := make(chan struct{})
@@ -338,12 +342,12 @@ func (s *Server) Close() error {
 	s.init()
 	s.closed = true
 	var err error
-	for ln := range s.listeners {
+	for ln, cancel := range s.listeners {
 		if cerr := ln.Close(); cerr != nil && err == nil && !errors.Is(cerr, net.ErrClosed) {
 			err = cerr
 		}
+		cancel()
 	}
-	s.cancel()
 	s.mu.Unlock()
 	s.closeConns()
 	return err

@@ -510,3 +510,20 @@ func TestConnContext(t *testing.T) {
 		t.Errorf("handler's ctx value = %q, %v; want %q", got, err, want)
 	}
 }
+
+// With an idle timeout the handler gets a wrapper, and NetConn reaches the
+// *net.TCPConn underneath (for CloseWrite, say).
+func TestIdleWrapperNetConn(t *testing.T) {
+	srv := &Server{IdleTimeout: time.Minute, Handler: HandlerFunc(func(_ context.Context, conn net.Conn) {
+		nc, ok := conn.(interface{ NetConn() net.Conn })
+		if !ok {
+			fmt.Fprintf(conn, "%T has no NetConn", conn)
+			return
+		}
+		fmt.Fprintf(conn, "%T", nc.NetConn())
+	})}
+	got, err := readAll(dial(t, startServer(t, srv)))
+	if want := "*net.TCPConn"; err != nil || got != want {
+		t.Errorf("handler saw %q, %v; want %q", got, err, want)
+	}
+}
