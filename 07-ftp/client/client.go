@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 	"github.com/gosockets/tutorial/07-ftp/xfer"
 )
 
@@ -46,6 +48,17 @@ type Client struct {
 // Dial connects to the server at addr. The timeout bounds each read and
 // write, not the whole transfer; zero means one minute.
 func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, error) {
+	return DialTLS(ctx, addr, timeout, nil)
+}
+
+// ErrDial is wrapped by the error of a dial that did not reach the server.
+var ErrDial = errors.New("cannot reach server")
+
+// DialTLS connects to the server at addr like [Dial] and, if cfg is not
+// nil, runs a TLS handshake with it first. A server that does not speak
+// TLS, or whose certificate does not verify, gives a one-line error that
+// says what to change (see package tlsconf).
+func DialTLS(ctx context.Context, addr string, timeout time.Duration, cfg *tls.Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = time.Minute
 	}
@@ -53,7 +66,18 @@ func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, err
 	d.Timeout = timeout
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrDial, err)
+	}
+	if cfg != nil {
+		hs := timeout
+		if hs > 10*time.Second {
+			hs = 10 * time.Second
+		}
+		tc, err := tlsconf.Client(ctx, conn, cfg, hs)
+		if err != nil {
+			return nil, err
+		}
+		conn = tc
 	}
 	dc := &deadlineConn{Conn: conn, timeout: timeout}
 	return &Client{conn: dc, br: bufio.NewReaderSize(dc, 64<<10)}, nil
@@ -75,6 +99,11 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(p)
 }
+
+// Abort closes the connection at once, interrupting a transfer in
+// progress; the transfer fails with an error wrapping ErrConn and leaves its
+// part file for a resume. It is safe to call from another goroutine.
+func (c *Client) Abort() { c.conn.Close() }
 
 // Close says goodbye (best effort) and closes the connection.
 func (c *Client) Close() error {
@@ -111,6 +140,10 @@ func (c *Client) response() (proto.Response, frame.Header, error) {
 		return resp, h, connErr(err)
 	}
 	if err := resp.Err(); err != nil {
+		if resp.Code == proto.CodeTimeout {
+			c.conn.Close()
+			return resp, h, fmt.Errorf("%w: %s", ErrConn, resp.Error)
+		}
 		if _, derr := io.CopyN(io.Discard, c.br, h.DataSize); derr != nil {
 			return resp, h, connErr(derr)
 		}
@@ -234,12 +267,50 @@ type Result struct {
 	Path   string
 	Size   int64
 	SHA256 string
+	// Offset is where this transfer resumed (zero if it started afresh).
+	Offset int64
+	// Sent is the number of file bytes this transfer moved: Size - Offset.
+	Sent int64
+	// Discarded is the size of a part file thrown away because it did not
+	// match (zero if none was).
+	Discarded int64
+}
+
+// Options adjust a transfer.
+type Options struct {
+	// Fresh ignores any part file of an earlier attempt and starts over.
+	Fresh bool
+	// Progress, if set, is called once the offset is known, with the
+	// file's size and the offset the transfer resumes from; every byte
+	// moved after that is written to the writer it returns.
+	Progress func(size, offset int64) io.Writer
+}
+
+func (o Options) progress(size, offset int64) io.Writer {
+	if o.Progress == nil {
+		return io.Discard
+	}
+	if w := o.Progress(size, offset); w != nil {
+		return w
+	}
+	return io.Discard
 }
 
 // Put uploads the local file to remote ("" means its base name in the
-// current remote directory). The file is hashed as it is sent; the server
-// stores it only if its own SHA-256 of what arrived matches.
+// current remote directory), resuming an earlier upload if the server kept
+// a part of it. See [Client.PutWith].
 func (c *Client) Put(local, remote string) (Result, error) {
+	return c.PutWith(local, remote, Options{})
+}
+
+// PutWith uploads the local file to remote. The server says where the
+// upload starts: if it holds a part file of an interrupted upload, its
+// reply gives the part's size and SHA-256, and PutWith hashes the same
+// prefix of the local file; if the digests match only the rest is sent,
+// otherwise the upload starts over (and Result.Discarded says so). The
+// file is hashed as it is read; the server stores it only if its SHA-256
+// of the whole file matches.
+func (c *Client) PutWith(local, remote string, o Options) (Result, error) {
 	f, err := os.Open(local)
 	if err != nil {
 		return Result{}, err
@@ -256,23 +327,40 @@ func (c *Client) Put(local, remote string) (Result, error) {
 		remote = filepath.Base(local)
 	}
 	size := fi.Size()
-	resp, _, err := c.roundTrip(proto.Request{Op: proto.OpPut, Path: remote, Size: size})
+	resp, _, err := c.roundTrip(proto.Request{Op: proto.OpPut, Path: remote, Size: size, Fresh: o.Fresh})
 	if err != nil {
 		return Result{}, err
 	}
-	if resp.Offset < 0 || resp.Offset > size {
-		return Result{}, fmt.Errorf("%w: server asked for offset %d of a %d-byte file", ErrConn, resp.Offset, size)
+	if resp.Offset < 0 || resp.Offset > size || (resp.Offset > 0 && !proto.IsHexSHA256(resp.SHA256)) {
+		c.conn.Close()
+		return Result{}, fmt.Errorf("%w: server offered offset %d of a %d-byte file (sha256 %q)", ErrConn, resp.Offset, size, resp.SHA256)
 	}
+	res := Result{Discarded: resp.Discarded}
 	h := sha256.New()
-	if _, err := io.CopyN(h, f, resp.Offset); err != nil {
-		return Result{}, err
+	off := resp.Offset
+	if off > 0 {
+		if _, err := io.CopyN(h, f, off); err != nil {
+			c.conn.Close()
+			return Result{}, fmt.Errorf("%s: %w", local, err)
+		}
+		if hex.EncodeToString(h.Sum(nil)) != resp.SHA256 {
+			// The server's part is not a prefix of this file.
+			res.Discarded, off = off, 0
+			h.Reset()
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				c.conn.Close()
+				return Result{}, err
+			}
+		}
 	}
-	if err := frame.WriteHeader(c.conn, proto.Request{Op: proto.OpData}, size-resp.Offset); err != nil {
+	res.Offset = off
+	pw := o.progress(size, off)
+	if err := frame.WriteHeader(c.conn, proto.Request{Op: proto.OpData, Offset: off}, size-off); err != nil {
 		return Result{}, connErr(err)
 	}
-	n, werr, rerr := xfer.Copy(c.conn, io.LimitReader(f, size-resp.Offset), h, func(error) bool { return true })
+	n, werr, rerr := xfer.Copy(c.conn, io.TeeReader(io.LimitReader(f, size-off), pw), h, func(error) bool { return true })
 	err = errors.Join(werr, rerr)
-	if err == nil && n < size-resp.Offset {
+	if err == nil && n < size-off {
 		err = fmt.Errorf("%s shrank while being sent", local)
 	}
 	if err != nil {
@@ -299,14 +387,26 @@ func (c *Client) Put(local, remote string) (Result, error) {
 	if resp.SHA256 != sum {
 		return Result{}, fmt.Errorf("%w: put %s: sent sha256 %s, server stored %s", ErrChecksum, remote, sum, resp.SHA256)
 	}
-	return Result{Path: resp.Path, Size: resp.Size, SHA256: sum}, nil
+	res.Path, res.Size, res.SHA256, res.Sent = resp.Path, size, sum, n
+	return res, nil
 }
 
-// Get downloads remote into local ("" means its base name in the current
-// directory; an existing directory means that name inside it). The bytes go
-// to local+".part", which is renamed to local only after its SHA-256
-// matches the server's.
+// Get downloads remote into local, resuming into an existing part file.
+// See [Client.GetWith].
 func (c *Client) Get(remote, local string) (Result, error) {
+	return c.GetWith(remote, local, Options{})
+}
+
+// GetWith downloads remote into local ("" means its base name in the
+// current directory; an existing directory means that name inside it). The
+// bytes go to local+".part", which is renamed to local only after its
+// SHA-256 matches the server's. If that part file exists from an
+// interrupted download, GetWith sends its size and the SHA-256 of its
+// bytes; the server continues from there if its own first bytes hash the
+// same, and sends the whole file otherwise (Result.Discarded says so). A
+// part file is kept when the connection breaks, so the next GetWith
+// resumes; it is removed when the checksum does not match.
+func (c *Client) GetWith(remote, local string, o Options) (Result, error) {
 	if local == "" {
 		local = path.Base(remote)
 	} else if fi, err := os.Stat(local); err == nil && fi.IsDir() {
@@ -318,17 +418,38 @@ func (c *Client) Get(remote, local string) (Result, error) {
 	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
 		return Result{}, fmt.Errorf("get %s: %s is a directory", remote, local)
 	}
-	resp, hdr, err := c.roundTrip(proto.Request{Op: proto.OpGet, Path: remote})
+	part := local + ".part"
+	h := sha256.New()
+	req := proto.Request{Op: proto.OpGet, Path: remote}
+	if fi, err := os.Lstat(part); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && !o.Fresh {
+		pf, err := os.Open(part)
+		if err != nil {
+			return Result{}, err
+		}
+		_, err = io.CopyN(h, pf, fi.Size())
+		pf.Close()
+		if err != nil {
+			return Result{}, fmt.Errorf("reading %s: %w", part, err)
+		}
+		req.Offset, req.SHA256 = fi.Size(), hex.EncodeToString(h.Sum(nil))
+	}
+	resp, hdr, err := c.roundTrip(req)
 	if err != nil {
 		return Result{}, err
 	}
-	if resp.Offset != 0 || hdr.DataSize != resp.Size {
+	off := resp.Offset
+	if (off != 0 && off != req.Offset) || hdr.DataSize != resp.Size-off {
 		c.conn.Close()
 		return Result{}, fmt.Errorf("%w: unexpected reply to get: offset %d, %d of %d bytes", ErrConn, resp.Offset, hdr.DataSize, resp.Size)
 	}
-	part := local + ".part"
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err == nil && off == 0 {
+		err = f.Truncate(0)
+	}
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		// Skip the file and its trailer so the session stays in step.
 		if _, derr := io.CopyN(io.Discard, c.br, hdr.DataSize); derr != nil {
 			return Result{}, connErr(derr)
@@ -338,15 +459,19 @@ func (c *Client) Get(remote, local string) (Result, error) {
 		}
 		return Result{}, err
 	}
-	ok := false
+	keep := true
 	defer func() {
-		if !ok {
-			f.Close()
+		f.Close()
+		if !keep {
 			os.Remove(part)
 		}
 	}()
-	h := sha256.New()
-	n, werr, rerr := xfer.Copy(f, hdr.Body(c.br), h, func(error) bool { return true })
+	res := Result{Offset: off, Discarded: resp.Discarded}
+	if off == 0 {
+		h.Reset()
+	}
+	pw := o.progress(resp.Size, off)
+	n, werr, rerr := xfer.Copy(io.MultiWriter(&offsetWriter{f: f, off: off}, pw), hdr.Body(c.br), h, func(error) bool { return true })
 	if werr != nil { // a local write failed; the stream is out of step
 		c.conn.Close()
 		return Result{}, werr
@@ -363,6 +488,7 @@ func (c *Client) Get(remote, local string) (Result, error) {
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if got != end.SHA256 {
+		keep = false
 		return Result{}, fmt.Errorf("%w: get %s: server says sha256 %s, received data has sha256 %s; %s was not written",
 			ErrChecksum, remote, end.SHA256, got, local)
 	}
@@ -375,6 +501,19 @@ func (c *Client) Get(remote, local string) (Result, error) {
 	if err := os.Rename(part, local); err != nil {
 		return Result{}, err
 	}
-	ok = true
-	return Result{Path: local, Size: n, SHA256: got}, nil
+	res.Path, res.Size, res.SHA256, res.Sent = local, off+n, got, n
+	return res, nil
+}
+
+// offsetWriter writes at explicit offsets (pwrite), so a resumed download
+// continues exactly where the verified prefix ends.
+type offsetWriter struct {
+	f   *os.File
+	off int64
+}
+
+func (w *offsetWriter) Write(p []byte) (int, error) {
+	n, err := w.f.WriteAt(p, w.off)
+	w.off += int64(n)
+	return n, err
 }

@@ -21,11 +21,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MaxName is the longest file name (one path component) accepted, in bytes.
@@ -282,6 +284,45 @@ func (f *FS) CreatePart(v string) (*os.File, error) {
 	return f.user.OpenFile(PartName(v), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 }
 
+// OpenPart opens v's part file for writing, creating it if needed, and
+// returns it with its current size. An existing part is kept: an upload
+// that resumes writes after its bytes (at explicit offsets, see
+// [PartWriter]; the file is not opened in append mode).
+func (f *FS) OpenPart(v string) (*os.File, int64, error) {
+	file, err := f.user.OpenFile(PartName(v), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := file.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: part file", ErrNotRegular)
+	}
+	if err != nil {
+		file.Close()
+		return nil, 0, err
+	}
+	return file, fi.Size(), nil
+}
+
+// PartSize returns the size of v's part file, or zero if there is none.
+func (f *FS) PartSize(v string) int64 {
+	fi, err := f.user.Lstat(PartName(v))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
+}
+
+// HashPrefix returns the lower-case hex SHA-256 of the first n bytes of
+// file, reading them with ReadAt (the file offset does not move).
+func HashPrefix(file io.ReaderAt, n int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(file, 0, n)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // RemovePart removes v's part file, if any, and returns its size.
 func (f *FS) RemovePart(v string) int64 {
 	fi, err := f.user.Lstat(PartName(v))
@@ -292,6 +333,34 @@ func (f *FS) RemovePart(v string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// CleanParts removes the part files not modified for maxAge, except those
+// for which busy(name) reports true (name as returned by [PartName]), and
+// returns how many it removed and the bytes it freed.
+func (f *FS) CleanParts(maxAge time.Duration, now time.Time, busy func(name string) bool) (int, int64) {
+	d, err := f.user.Open("parts")
+	if err != nil {
+		return 0, 0
+	}
+	defer d.Close()
+	ents, _ := d.ReadDir(-1)
+	n, freed := 0, int64(0)
+	for _, e := range ents {
+		name := "parts/" + e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".part") || busy(name) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < maxAge {
+			continue
+		}
+		if f.user.Remove(name) == nil {
+			n++
+			freed += fi.Size()
+		}
+	}
+	return n, freed
 }
 
 // Commit renames v's part file to v, replacing any file there, and records
@@ -389,22 +458,26 @@ func DirUsage(dir string) (int64, error) {
 // starts their writeback.
 const writebackEvery = 8 << 20
 
-// PartWriter writes an upload into its part file and, on Linux, starts the
-// writeback of every few megabytes as they arrive, so the data reaches the
-// disk while the rest is still streaming.
+// PartWriter writes an upload into its part file at explicit offsets
+// (pwrite), never relying on the file's position or on append mode, and, on
+// Linux, starts the writeback of every few megabytes as they arrive, so the
+// data reaches the disk while the rest is still streaming.
 type PartWriter struct {
 	f       *os.File
 	off     int64
 	flushed int64
 }
 
-// NewPartWriter returns a PartWriter appending to f from its offset off.
+// NewPartWriter returns a PartWriter that writes to f from offset off on.
 func NewPartWriter(f *os.File, off int64) *PartWriter {
 	return &PartWriter{f: f, off: off, flushed: off}
 }
 
+// Offset returns where the next byte will be written.
+func (w *PartWriter) Offset() int64 { return w.off }
+
 func (w *PartWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n, err := w.f.WriteAt(p, w.off)
 	w.off += int64(n)
 	if w.off-w.flushed >= writebackEvery {
 		startWriteback(w.f, w.flushed, w.off-w.flushed)

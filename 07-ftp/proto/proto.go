@@ -22,8 +22,15 @@
 //	S: {"ok":true,"size":5,"offset":0} body: the bytes from offset on
 //	S: {"op":"end","sha256":"…"}
 //
-// The offset fields are there so that an interrupted transfer can resume:
-// the server, not the client, says where an upload continues.
+// An interrupted transfer resumes. The server, not the client, says where
+// an upload continues: the put reply carries the size of the part file it
+// kept as "offset" and the SHA-256 of those bytes as "sha256"; the client
+// hashes the same prefix of its file and sends data with "offset" set to
+// that offset if the digests match, or to zero to start over (the server
+// then truncates the part). A get that resumes sends the size of the
+// client's part file as "offset" and the SHA-256 of its bytes as "sha256";
+// the server answers with that offset if its own prefix has the same
+// digest, and with offset 0 otherwise. A size alone is never trusted.
 package proto
 
 import (
@@ -80,6 +87,8 @@ const (
 	CodeChecksum = "checksum"   // SHA-256 mismatch
 	CodeBusy     = "busy"       // another session is writing the same file
 	CodeInternal = "internal"   // server-side failure
+	CodeTimeout  = "timeout"    // the session was idle too long and is closed
+	CodeTLS      = "tls"        // TLS on one side only (same value as tlsconf.Code)
 )
 
 // Request is the header of a client's message.
@@ -88,11 +97,17 @@ type Request struct {
 	Path string `json:"path,omitempty"`
 	// Size is the full size of the file that a put announces.
 	Size int64 `json:"size,omitempty"`
-	// Offset is where a get should start (zero for the whole file).
+	// Offset is where a get should start (zero for the whole file), or,
+	// on OpData, where the bytes of an upload start: the offset the server
+	// offered, or zero to refuse it and start over.
 	Offset int64 `json:"offset,omitempty"`
 	// SHA256 is the lower-case hex SHA-256 of the whole file, sent with
-	// OpEnd after the data.
+	// OpEnd after the data. On a get with an Offset it is the SHA-256 of
+	// the client's first Offset bytes, the proof that the client's part
+	// file is a prefix of the server's file.
 	SHA256 string `json:"sha256,omitempty"`
+	// Fresh asks a put or get to ignore any part file and start over.
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // Response is the header of a server's reply.
@@ -109,6 +124,9 @@ type Response struct {
 	Limit  int64  `json:"limit,omitempty"`
 	// Op is set to OpEnd on the trailer that follows a download.
 	Op string `json:"op,omitempty"`
+	// Discarded is the size of a part file that the server threw away
+	// because it could not belong to this transfer.
+	Discarded int64 `json:"discarded,omitempty"`
 }
 
 // Entry is one line of a directory listing.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,17 +35,21 @@ type testServer struct {
 	addr string
 	data string
 	srv  *server.Server
+	ss   *socketserver.Server
+	logs *logWatch
 }
 
 // startServer serves a fresh data directory on 127.0.0.1:0 until the test
 // ends. Failed logins wait only a millisecond.
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T, configure ...func(*server.Server, *socketserver.Server)) *testServer {
 	t.Helper()
 	data := t.TempDir()
-	logger := slog.New(slog.DiscardHandler)
+	logs := &logWatch{lines: make(chan string, 4096)}
+	var out io.Writer = logs
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		out = io.MultiWriter(logs, os.Stderr)
 	}
+	logger := slog.New(slog.NewTextHandler(out, nil))
 	srv := server.New(data, logger)
 	srv.Limiter = &accounts.Limiter{Base: time.Millisecond, Max: 4 * time.Millisecond}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -52,19 +57,59 @@ func startServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	ss := &socketserver.Server{Handler: srv, IdleTimeout: testTimeout, Logger: logger}
+	for _, f := range configure {
+		f(srv, ss)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- ss.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
-		if err := ss.Shutdown(ctx); err != nil {
+		if err := ss.Shutdown(ctx); err != nil && !errors.Is(err, socketserver.ErrServerClosed) {
 			t.Errorf("Shutdown() = %v", err)
 		}
 		if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
 			t.Errorf("Serve() = %v, want ErrServerClosed", err)
 		}
 	})
-	return &testServer{addr: ln.Addr().String(), data: data, srv: srv}
+	return &testServer{addr: ln.Addr().String(), data: data, srv: srv, ss: ss, logs: logs}
+}
+
+// logWatch receives the server's log lines so a test can wait for one.
+// Lines beyond its buffer are dropped rather than block the server.
+type logWatch struct {
+	lines chan string
+}
+
+func (l *logWatch) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		select {
+		case l.lines <- line:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+// wait returns the next log line that contains all of subs.
+func (l *logWatch) wait(t *testing.T, subs ...string) string {
+	t.Helper()
+	deadline := time.After(testTimeout)
+	for {
+		select {
+		case line := <-l.lines:
+			ok := true
+			for _, s := range subs {
+				ok = ok && strings.Contains(line, s)
+			}
+			if ok {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("no log line with %q", subs)
+			return ""
+		}
+	}
 }
 
 func (ts *testServer) addUser(t *testing.T, name, password string, quota int64) {

@@ -92,6 +92,14 @@ func (s *session) login(ctx context.Context) error {
 		s.reply(proto.Response{Code: proto.CodeInternal, Error: "cannot measure your usage"})
 		return fmt.Errorf("usage of %s: %w", name, err)
 	}
+	if !st.enter(s.srv.MaxUserSessions) {
+		fsys.Close()
+		s.srv.Limiter.Succeeded(host)
+		s.log.Info("login refused: too many sessions", "user", name, "max", s.srv.MaxUserSessions)
+		s.reply(proto.Response{Code: proto.CodeBusy, Error: fmt.Sprintf(
+			"server busy: %s already has %d sessions, the most allowed; try again later", name, s.srv.MaxUserSessions)})
+		return errLoginFailed
+	}
 	s.srv.Limiter.Succeeded(host)
 	s.user, s.fs, s.state = name, fsys, st
 	s.log = s.log.With("user", name)

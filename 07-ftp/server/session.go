@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,9 @@ func (s *session) close() {
 	if s.fs != nil {
 		s.fs.Close()
 	}
+	if s.state != nil {
+		s.state.leave()
+	}
 }
 
 // interrupt is called when the server shuts down: a session waiting for a
@@ -72,6 +76,12 @@ func (s *session) interrupt() {
 	if s.idle {
 		s.conn.SetReadDeadline(time.Now())
 	}
+}
+
+func (s *session) isCancelled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelled
 }
 
 func (s *session) setIdle(idle bool) {
@@ -116,6 +126,16 @@ func (s *session) run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		req, h, body, err := s.next()
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && !s.isCancelled() {
+				// Tell a silent client why it is dropped.
+				msg := "the session was idle too long and is closed"
+				if t := s.srv.IdleTimeout; t > 0 {
+					msg = fmt.Sprintf("the session was idle for %s and is closed", t)
+				}
+				s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+				s.reply(proto.Response{Code: proto.CodeTimeout, Error: msg})
+				return fmt.Errorf("idle: %w", err)
+			}
 			if errors.Is(err, proto.ErrBadRequest) {
 				s.log.Info("bad request", "err", err)
 				if err := s.reply(proto.Response{Code: proto.CodeBadReq, Error: err.Error()}); err != nil {
@@ -199,6 +219,8 @@ func describe(err error) (code, text string) {
 		return proto.CodeNotEmpty, "directory not empty"
 	case errors.Is(err, fs.ErrExist):
 		return proto.CodeExists, "already exists"
+	case errors.Is(err, syscall.ENOSPC):
+		return proto.CodeInternal, "no space left on the server's disk; what arrived is kept, run the same put again to resume when there is room"
 	}
 	return proto.CodeInternal, inner.Error()
 }
@@ -308,67 +330,133 @@ func (s *session) put(req proto.Request) error {
 
 // receive runs an upload to v whose target was checked and whose writer
 // slot is held. It returns the final reply, or an error if the session
-// cannot go on. Whatever happens, the part file and its reservation are
-// gone afterwards unless the upload was committed.
+// cannot go on.
+//
+// The part file of an earlier, interrupted upload is kept and offered to
+// the client: the reply carries its size as the offset and the SHA-256 of
+// its bytes, and the client either continues from there or starts over.
+// A part file longer than the announced size cannot be a prefix and is
+// discarded. If this upload is interrupted in turn (the connection breaks,
+// the disk fills up), its part file is kept for the next resume and stays
+// counted against the quota; if it fails for any other reason (checksum,
+// size, quota, a malformed frame) the part file is removed.
 func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
-	// A part left by an earlier, interrupted upload is replaced.
-	s.state.usage.Release(s.fs.RemovePart(v))
-	if err := s.state.usage.Reserve(req.Size); err != nil {
-		return s.failure("put", req.Path, err), nil
-	}
-	f, err := s.fs.CreatePart(v)
+	f, have, err := s.fs.OpenPart(v)
 	if err != nil {
-		s.state.usage.Release(req.Size)
 		return s.failure("put", req.Path, err), nil
 	}
-	committed := false
-	defer func() {
-		if !committed {
+	// The part's bytes are already counted: measured at the first login or
+	// left counted by the upload that was interrupted.
+	var discarded int64
+	if have > 0 && (req.Fresh || have > req.Size) {
+		if err := f.Truncate(0); err != nil {
 			f.Close()
-			s.fs.RemovePart(v)
-			s.state.usage.Release(req.Size)
+			return s.failure("put", req.Path, err), nil
 		}
+		s.state.usage.Release(have)
+		s.log.Info("put: part file discarded", "path", v, "bytes", have, "fresh", req.Fresh, "size", req.Size)
+		discarded, have = have, 0
+	}
+	sum := sha256.New()
+	prefix := ""
+	if have > 0 {
+		if _, err := io.Copy(sum, io.NewSectionReader(f, 0, have)); err != nil {
+			f.Close()
+			return s.failure("put", req.Path, err), nil
+		}
+		prefix = hex.EncodeToString(sum.Sum(nil))
+	}
+	if err := s.state.usage.Reserve(req.Size - have); err != nil {
+		f.Close()
+		return s.failure("put", req.Path, err), nil
+	}
+	accounted := req.Size // the part's bytes and the reservation
+	keep, committed := true, false
+	defer func() {
+		if committed {
+			return
+		}
+		var size int64 = -1
+		if keep {
+			if fi, err := f.Stat(); err == nil {
+				size = fi.Size()
+			}
+		}
+		f.Close()
+		if size < 0 {
+			s.fs.RemovePart(v)
+			size = 0
+		} else {
+			s.log.Info("put interrupted: part file kept for resume", "path", v, "bytes", size, "of", req.Size)
+		}
+		s.state.usage.Release(accounted - size)
 	}()
-	if err := s.reply(proto.Response{OK: true, Path: v, Offset: 0}); err != nil {
+	if err := s.reply(proto.Response{OK: true, Path: v, Offset: have, SHA256: prefix, Discarded: discarded}); err != nil {
 		return proto.Response{}, err
 	}
 
 	start := time.Now()
 	dreq, _, body, err := s.next()
 	if err != nil {
+		keep = !isMalformed(err)
 		return proto.Response{}, fmt.Errorf("put %s: reading data: %w", v, err)
 	}
 	if dreq.Op != proto.OpData {
 		s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("put %s: expected data, got %s", req.Path, dreq.Op)})
 		return proto.Response{}, fmt.Errorf("put %s: expected data, got %s", v, dreq.Op)
 	}
-	sum := sha256.New()
-	n, werr, rerr := xfer.Copy(quota.LimitWriter(homefs.NewPartWriter(f, 0), req.Size), body, sum, func(err error) bool { return errors.Is(err, quota.ErrExceeded) })
+	from := dreq.Offset
+	switch {
+	case from == have:
+	case from == 0:
+		// The client's file differs from the part: start over.
+		if err := f.Truncate(0); err != nil {
+			keep = false
+			return proto.Response{}, fmt.Errorf("put %s: truncating part: %w", v, err)
+		}
+		sum.Reset()
+		s.log.Info("put: part file discarded, the client's file differs", "path", v, "bytes", have)
+	default:
+		s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf(
+			"put %s: data must start at offset %d or 0, not %d", req.Path, have, from)})
+		return proto.Response{}, fmt.Errorf("put %s: data at offset %d, offered %d", v, from, have)
+	}
+	var w io.Writer = homefs.NewPartWriter(f, from)
+	if s.srv.WrapPartWriter != nil {
+		w = s.srv.WrapPartWriter(w)
+	}
+	n, werr, rerr := xfer.Copy(quota.LimitWriter(w, req.Size-from), body, sum, func(err error) bool { return errors.Is(err, quota.ErrExceeded) })
 	if rerr != nil {
 		return proto.Response{}, fmt.Errorf("put %s: connection failed after %d bytes: %w", v, n, rerr)
 	}
 	if errors.Is(werr, quota.ErrExceeded) {
 		// The client sent more than it reserved: stop it at the limit.
 		// The rest of its data is not read, so the session cannot go on.
+		keep = false
 		s.fail("put", req.Path, werr)
 		return proto.Response{}, fmt.Errorf("put %s: %w", v, werr)
 	}
 	ereq, _, _, err := s.next()
 	if err != nil {
+		keep = !isMalformed(err)
 		return proto.Response{}, fmt.Errorf("put %s: reading end: %w", v, err)
 	}
 	if ereq.Op != proto.OpEnd {
+		keep = false
 		s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("put %s: expected end, got %s", req.Path, ereq.Op)})
 		return proto.Response{}, fmt.Errorf("put %s: expected end, got %s", v, ereq.Op)
 	}
 	if werr != nil {
+		// The disk is full, or failing: what was written stays in the
+		// part file for a resume once there is room.
 		return s.failure("put", req.Path, werr), nil
 	}
+	keep = false
 	got := hex.EncodeToString(sum.Sum(nil))
 	switch {
-	case n != req.Size:
+	case n != req.Size-from:
 		return proto.Response{Code: proto.CodeChecksum, Error: fmt.Sprintf(
-			"put %s: size mismatch: announced %d bytes, received %d; the file was not stored", req.Path, req.Size, n)}, nil
+			"put %s: size mismatch: announced %d bytes, received %d; the file was not stored", req.Path, req.Size, from+n)}, nil
 	case ereq.SHA256 != got:
 		s.log.Warn("put checksum mismatch", "path", v, "client", ereq.SHA256, "server", got)
 		return proto.Response{Code: proto.CodeChecksum, Error: fmt.Sprintf(
@@ -377,25 +465,42 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 	}
 	streamed := time.Since(start)
 	if err := f.Sync(); err != nil {
+		keep = true
 		return s.failure("put", req.Path, err), nil
 	}
 	synced := time.Since(start) - streamed
-	if err := f.Close(); err != nil {
-		return s.failure("put", req.Path, err), nil
-	}
 	s.state.mu.Lock()
 	replaced, err := s.fs.Commit(v, got)
 	if err == nil {
 		committed = true
+		f.Close()
 		s.state.usage.Release(replaced)
 	}
 	s.state.mu.Unlock()
 	if err != nil {
 		return s.failure("put", req.Path, err), nil
 	}
-	s.log.Info("put", "path", v, "bytes", n, "sha256", got, "took", time.Since(start).Round(time.Millisecond),
+	s.log.Info("put", "path", v, "bytes", req.Size, "sent", n, "resumed_at", from, "sha256", got, "took", time.Since(start).Round(time.Millisecond),
 		"streaming", streamed.Round(time.Millisecond), "fsync", synced.Round(time.Millisecond))
-	return proto.Response{OK: true, Path: v, Size: n, SHA256: got}, nil
+	return proto.Response{OK: true, Path: v, Size: req.Size, SHA256: got}, nil
+}
+
+// deadlineWriter gives each write its own deadline.
+type deadlineWriter struct {
+	c       net.Conn
+	timeout time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.c.Write(p)
+}
+
+// isMalformed reports whether err is a frame that breaks the protocol (as
+// opposed to a connection that broke).
+func isMalformed(err error) bool {
+	return errors.Is(err, frame.ErrNegativeLength) || errors.Is(err, frame.ErrHeaderTooLarge) ||
+		errors.Is(err, frame.ErrBadHeader) || errors.Is(err, frame.ErrBadDataSize) || errors.Is(err, proto.ErrBadRequest)
 }
 
 // get sends a regular file: a reply that announces its size, the bytes as
@@ -414,37 +519,80 @@ func (s *session) get(req proto.Request) error {
 	}
 	defer f.Close()
 	size := fi.Size()
-	if req.Offset > size {
-		return s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("get %s: offset %d is past the end (%d bytes)", req.Path, req.Offset, size)})
+	if req.Offset > 0 && req.SHA256 == "" {
+		return s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf(
+			"get %s: an offset needs the sha256 of your first %d bytes", req.Path, req.Offset)})
 	}
 	start := time.Now()
 	known, ok := s.fs.Sum(v, fi)
+	// A resume: continue from the client's offset only if its bytes hash
+	// to the same digest as ours; otherwise send the whole file.
+	var off, discarded int64
+	var prefix hash.Hash
+	if req.Offset > 0 {
+		if req.Offset <= size {
+			prefix = sha256.New()
+			if _, err := io.Copy(prefix, io.NewSectionReader(f, 0, req.Offset)); err != nil {
+				return s.fail("get", req.Path, err)
+			}
+			if hex.EncodeToString(prefix.Sum(nil)) == req.SHA256 {
+				off = req.Offset
+			}
+		}
+		if off == 0 {
+			discarded = req.Offset
+			s.log.Info("get: the client's part file differs; sending the whole file", "path", v, "client_bytes", req.Offset, "size", size)
+		}
+	}
 	var h hash.Hash
 	if !ok {
 		h = sha256.New()
-		if _, err := io.CopyN(h, f, req.Offset); err != nil {
-			return s.fail("get", req.Path, err)
+		if off > 0 {
+			h = prefix
 		}
-	} else if _, err := f.Seek(req.Offset, io.SeekStart); err != nil {
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return s.fail("get", req.Path, err)
 	}
-	if err := frame.WriteHeader(s.conn, proto.Response{OK: true, Path: v, Size: size, Offset: req.Offset}, size-req.Offset); err != nil {
+	if err := frame.WriteHeader(s.conn, proto.Response{OK: true, Path: v, Size: size, Offset: off, Discarded: discarded}, size-off); err != nil {
 		return err
 	}
 	var n int64
+	wt := s.srv.WriteTimeout
+	if wt <= 0 {
+		wt = time.Minute
+	}
 	if h != nil {
 		var werr, rerr error
-		n, werr, rerr = xfer.Copy(s.conn, io.LimitReader(f, size-req.Offset), h, func(error) bool { return true })
+		n, werr, rerr = xfer.Copy(&deadlineWriter{s.conn, wt}, io.LimitReader(f, size-off), h, func(error) bool { return true })
 		err = errors.Join(werr, rerr)
 	} else {
-		var dst io.Writer = s.conn
-		if nc, ok := s.conn.(interface{ NetConn() net.Conn }); ok {
-			dst = nc.NetConn() // lets io.Copy use sendfile; writes need no idle deadline
+		// Plain TCP: copy to the raw socket so io.Copy can use sendfile,
+		// a chunk at a time, each with its own write deadline so that a
+		// client that stops reading is dropped. (A *tls.Conn has a
+		// NetConn method too, but its bytes must go through TLS.)
+		var dst net.Conn = s.conn
+		if _, isTLS := s.conn.(*tls.Conn); !isTLS {
+			if nc, ok := s.conn.(interface{ NetConn() net.Conn }); ok {
+				dst = nc.NetConn()
+			}
 		}
-		n, err = io.Copy(dst, io.LimitReader(f, size-req.Offset))
+		for n < size-off && err == nil {
+			dst.SetWriteDeadline(time.Now().Add(wt))
+			var k int64
+			k, err = io.CopyN(dst, f, min(size-off-n, 8<<20))
+			n += k
+			if errors.Is(err, io.EOF) {
+				break // reported below as a file that shrank
+			}
+		}
+		dst.SetWriteDeadline(time.Time{})
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
 	}
-	if err == nil && n < size-req.Offset {
-		err = fmt.Errorf("file shrank while being sent: %d of %d bytes", n, size-req.Offset)
+	if err == nil && n < size-off {
+		err = fmt.Errorf("file shrank while being sent: %d of %d bytes", n, size-off)
 	}
 	if err != nil {
 		// The reply promised more bytes than can be sent: end the session.
@@ -453,6 +601,6 @@ func (s *session) get(req proto.Request) error {
 	if h != nil {
 		known = hex.EncodeToString(h.Sum(nil))
 	}
-	s.log.Info("get", "path", v, "bytes", n, "sha256", known, "cached_sum", ok, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("get", "path", v, "bytes", n, "resumed_at", off, "sha256", known, "cached_sum", ok, "took", time.Since(start).Round(time.Millisecond))
 	return s.reply(proto.Response{OK: true, Op: proto.OpEnd, SHA256: known})
 }

@@ -25,6 +25,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -33,6 +35,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -216,6 +219,9 @@ var (
 	ErrServerNotTLS = errors.New("server does not speak TLS (drop -tls)")
 	// ErrServerNotTrusted means the server's certificate did not verify.
 	ErrServerNotTrusted = errors.New("server certificate not trusted")
+	// ErrPlainAnswer means the server answered a TLS client with a
+	// plaintext reply other than a refusal of TLS, such as "server busy".
+	ErrPlainAnswer = errors.New("the server answered without TLS")
 )
 
 // peekedConn is a connection whose first bytes were read ahead into r.
@@ -322,19 +328,86 @@ func closeAfterWrite(conn net.Conn) {
 // Client runs the client side of the TLS handshake on conn, bounded by ctx
 // and by timeout, and returns the TLS connection. Its errors are those of
 // [Explain]: one clear line for a server that does not speak TLS or whose
-// certificate does not verify. On error conn is closed.
+// certificate does not verify. If the server answered with a plaintext
+// reply of the ftp protocol, the error carries the server's own message:
+// [ErrServerNotTLS] for a refusal of TLS, else [ErrPlainAnswer] followed by
+// the message (a plaintext "server busy", say). On error conn is closed.
 func Client(ctx context.Context, conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tc := tls.Client(conn, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		conn.Close()
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("TLS handshake timed out after %v: is the server an ftpd with -tls-cert? (%w)", timeout, err)
-		}
-		return nil, Explain(err)
+	rc := &recordingConn{Conn: conn}
+	tc := tls.Client(rc, cfg)
+	err := tc.HandshakeContext(ctx)
+	rc.stop()
+	if err == nil {
+		return tc, nil
 	}
-	return tc, nil
+	conn.Close()
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		if code, msg, ok := plainReply(rc.recorded()); ok && code != Code {
+			return nil, fmt.Errorf("%w: %s", ErrPlainAnswer, msg)
+		}
+		return nil, ErrServerNotTLS
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("TLS handshake timed out after %v: is the server an ftpd with -tls-cert? (%w)", timeout, err)
+	}
+	return nil, Explain(err)
+}
+
+// recordLimit is how many of the server's first bytes a TLS client keeps,
+// to show a plaintext reply if the server sent one.
+const recordLimit = 4096
+
+// recordingConn keeps a copy of the first bytes read during the handshake:
+// crypto/tls reads ahead, so once it finds that they are not TLS they can
+// no longer be read from the connection.
+type recordingConn struct {
+	net.Conn
+	mu      sync.Mutex
+	buf     []byte
+	stopped bool
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	if !c.stopped && len(c.buf) < recordLimit {
+		c.buf = append(c.buf, p[:min(n, recordLimit-len(c.buf))]...)
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *recordingConn) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
+}
+
+func (c *recordingConn) recorded() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf
+}
+
+// plainReply decodes b as the start of an ftp reply frame (a 4-byte
+// little-endian header length and a JSON header) and returns its code and
+// error message, if b holds a whole failed reply.
+func plainReply(b []byte) (code, msg string, ok bool) {
+	if len(b) < frame.PrefixSize {
+		return "", "", false
+	}
+	n := int64(binary.LittleEndian.Uint32(b))
+	if n < 2 || n > int64(len(b)-frame.PrefixSize) {
+		return "", "", false
+	}
+	var r refusal
+	if json.Unmarshal(b[frame.PrefixSize:frame.PrefixSize+n], &r) != nil || r.OK || r.Error == "" {
+		return "", "", false
+	}
+	return r.Code, r.Error, true
 }
 
 // Explain turns an error from a client's TLS handshake into one clear line:

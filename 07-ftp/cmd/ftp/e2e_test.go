@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -75,6 +76,37 @@ type daemon struct {
 	addr, data string
 	stdout     string // what it printed on stdout before serving
 	demoPW     string
+	cmd        *exec.Cmd
+	logs       *lockedBuffer
+	logc       chan struct{} // gets a token after each log line
+	killed     atomic.Bool
+}
+
+// kill ends ftpd with SIGKILL (no shutdown at all).
+func (d *daemon) kill(t *testing.T) {
+	t.Helper()
+	d.killed.Store(true)
+	if err := d.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitLog waits until ftpd has logged a line containing s and returns it.
+func (d *daemon) waitLog(t *testing.T, s string) string {
+	t.Helper()
+	deadline := time.After(e2eTimeout)
+	for {
+		for _, line := range strings.Split(d.logs.String(), "\n") {
+			if strings.Contains(line, s) {
+				return line
+			}
+		}
+		select {
+		case <-d.logc:
+		case <-deadline:
+			t.Fatalf("ftpd did not log %q; log:\n%s", s, d.logs.String())
+		}
+	}
 }
 
 var (
@@ -120,10 +152,16 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	}()
 	addrc := make(chan string, 1)
 	logDone := make(chan struct{})
+	d := &daemon{data: data, cmd: cmd, logs: new(lockedBuffer), logc: make(chan struct{}, 1)}
 	go func() {
 		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			fmt.Fprintln(d.logs, sc.Text())
+			select {
+			case d.logc <- struct{}{}:
+			default:
+			}
 			if m := servingRe.FindStringSubmatch(sc.Text()); m != nil {
 				addrc <- m[1]
 			}
@@ -138,7 +176,7 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 		go func() { <-logDone; <-stdoutDone; done <- cmd.Wait() }()
 		select {
 		case err := <-done:
-			if err != nil && runtime.GOOS != "windows" {
+			if err != nil && runtime.GOOS != "windows" && !d.killed.Load() {
 				t.Errorf("ftpd exited with %v after Ctrl-C, want status 0", err)
 			}
 		case <-time.After(e2eTimeout):
@@ -146,7 +184,6 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 			t.Error("ftpd did not stop after Ctrl-C")
 		}
 	})
-	d := &daemon{data: data}
 	select {
 	case d.addr = <-addrc:
 	case <-time.After(e2eTimeout):
@@ -206,12 +243,12 @@ type result struct {
 
 // ftp runs the client against addr as user with password, feeding script
 // on stdin, in directory dir.
-func ftp(t *testing.T, dir, addr, user, password, script string) result {
+func ftp(t *testing.T, dir, addr, user, password, script string, flags ...string) result {
 	t.Helper()
 	bin, _ := build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-addr", addr, "-user", user)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", addr, "-user", user}, flags...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FTP_PASSWORD="+password)
 	cmd.Stdin = strings.NewReader(script)

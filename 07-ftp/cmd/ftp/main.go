@@ -9,14 +9,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -24,7 +27,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gosockets/tutorial/07-ftp/client"
+	"github.com/gosockets/tutorial/07-ftp/lineedit"
+	"github.com/gosockets/tutorial/07-ftp/progress"
 	"github.com/gosockets/tutorial/07-ftp/quota"
+	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 )
 
 func main() {
@@ -42,17 +48,15 @@ func main() {
 // has been printed already.
 var errCommandsFailed = errors.New("some commands failed")
 
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
-}
-
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("ftp", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	addr := fl.String("addr", "127.0.0.1:2121", "server address")
 	user := fl.String("user", "", "user name (required)")
 	timeout := fl.Duration("timeout", time.Minute, "give up when the server sends nothing for this long")
+	useTLS := fl.Bool("tls", false, "connect with TLS 1.3 (the server runs with -tls-cert)")
+	tlsCA := fl.String("tls-ca", "", "trust the server certificate in this file (from ftpd gencert); implies -tls")
+	showProgress := fl.Bool("progress", false, "print progress lines for put and get when stderr is not a terminal (on a terminal a bar is always shown)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -74,30 +78,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		password = string(b)
 	}
-	c, err := client.Dial(ctx, *addr, *timeout)
+	var tlsCfg *tls.Config
+	if *useTLS || *tlsCA != "" {
+		host, _, err := net.SplitHostPort(*addr)
+		if err != nil {
+			return fmt.Errorf("bad address %q: %w", *addr, err)
+		}
+		if tlsCfg, err = tlsconf.ClientConfig(*tlsCA, host); err != nil {
+			return err
+		}
+	}
+	c, err := client.DialTLS(ctx, *addr, *timeout, tlsCfg)
 	if err != nil {
-		return fmt.Errorf("cannot reach server: %w", err)
+		return err
 	}
 	defer c.Close()
+	// Ctrl-C interrupts a transfer in progress: the connection is closed,
+	// the part files stay, and the same command resumes later.
+	stopAbort := context.AfterFunc(ctx, c.Abort)
+	defer stopAbort()
 	if err := c.Login(*user, password); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "logged in as %s\n", *user)
 
-	sh := &shell{c: c, out: stdout, errOut: stderr}
-	interactive := isTerminal(stdin) && isTerminal(stdout)
-	lines := bufio.NewScanner(stdin)
-	lines.Buffer(make([]byte, 64<<10), 1<<20)
-	for {
-		if interactive {
-			fmt.Fprint(stdout, "ftp> ")
+	sh := &shell{c: c, out: stdout, errOut: stderr, mode: progress.ChooseMode(progress.IsTerminal(stderr), *showProgress)}
+	// On a terminal: prompt, line editing, history and Tab completion of
+	// commands, local and remote names; otherwise plain lines.
+	rd, err := lineedit.New(stdin, stdout, lineedit.Config{Prompt: "ftp> ", Complete: sh.completer()})
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for ctx.Err() == nil {
+		line, err := rd.ReadLine()
+		switch {
+		case errors.Is(err, lineedit.ErrInterrupt):
+			continue // Ctrl-C at the prompt drops the line, as a shell does
+		case errors.Is(err, lineedit.ErrLineTooLong):
+			sh.failed = true
+			fmt.Fprintln(stderr, "error:", err)
+			continue
+		case errors.Is(err, io.EOF):
+		case err != nil:
+			return err
 		}
-		if !lines.Scan() || ctx.Err() != nil {
+		if err != nil {
 			break
 		}
-		quit, err := sh.exec(lines.Text())
+		quit, err := sh.exec(line)
 		if err != nil {
 			sh.failed = true
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "interrupted: run the same command again to resume")
+				return errCommandsFailed
+			}
 			fmt.Fprintln(stderr, "error:", err)
 			if errors.Is(err, client.ErrConn) {
 				return errCommandsFailed
@@ -106,9 +141,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if quit {
 			break
 		}
-	}
-	if err := lines.Err(); err != nil {
-		return err
 	}
 	if sh.failed {
 		return errCommandsFailed
@@ -120,6 +152,9 @@ type shell struct {
 	c           *client.Client
 	out, errOut io.Writer
 	failed      bool
+	mode        progress.Mode
+	// now is the progress clock; nil means time.Now.
+	now func() time.Time
 }
 
 type command struct {
@@ -138,8 +173,8 @@ func init() {
 		{"cd", 1, 1, "cd DIR", "change the remote directory", (*shell).cd},
 		{"ls", 0, 1, "ls [DIR]", "list a remote directory: type, size, modification time, name", (*shell).ls},
 		{"mkdir", 1, 1, "mkdir DIR", "make a remote directory", (*shell).mkdir},
-		{"put", 1, 2, "put LOCAL [REMOTE]", "upload a file (checked with SHA-256)", (*shell).put},
-		{"get", 1, 2, "get REMOTE [LOCAL]", "download a file (checked with SHA-256)", (*shell).get},
+		{"put", 1, 3, "put LOCAL [REMOTE]", "upload a file (checked with SHA-256); resumes an interrupted one (put -fresh starts over)", (*shell).put},
+		{"get", 1, 3, "get REMOTE [LOCAL]", "download a file (checked with SHA-256); resumes from LOCAL.part (get -fresh starts over)", (*shell).get},
 		{"rm", 1, 1, "rm PATH", "remove a remote file or empty directory", (*shell).rm},
 		{"quota", 0, 0, "quota", "show your disk usage and limit", (*shell).quota},
 		{"help", 0, 0, "help", "list the commands", (*shell).help},
@@ -206,25 +241,107 @@ func (sh *shell) ls(args []string) error {
 func (sh *shell) mkdir(args []string) error { return sh.c.Mkdir(args[0]) }
 func (sh *shell) rm(args []string) error    { return sh.c.Remove(args[0]) }
 
-func (sh *shell) put(args []string) error {
-	start := time.Now()
-	r, err := sh.c.Put(args[0], arg(args, 1))
+// completer completes command names, then local or remote paths
+// depending on the command and the position of the word.
+func (sh *shell) completer() lineedit.Completer {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	remote := func(dir string) ([]string, error) {
+		ents, err := sh.c.List(dir)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(ents))
+		for _, e := range ents {
+			if e.Type == "dir" {
+				out = append(out, e.Name+"/")
+			} else {
+				out = append(out, e.Name)
+			}
+		}
+		return out, nil
+	}
+	local := func(dir string) ([]string, error) {
+		d := dir
+		if d == "" {
+			d = "."
+		}
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(ents))
+		for _, e := range ents {
+			if e.IsDir() {
+				out = append(out, e.Name()+"/")
+			} else {
+				out = append(out, e.Name())
+			}
+		}
+		return out, nil
+	}
+	return lineedit.Words(names, func(cmd string, n int, word string) []string {
+		switch {
+		case n == 1 && (cmd == "get" || cmd == "cd" || cmd == "ls" || cmd == "rm"), n == 2 && cmd == "put":
+			return lineedit.Paths(word, remote)
+		case n == 1 && cmd == "put", n == 2 && cmd == "get":
+			return lineedit.Paths(word, local)
+		}
+		return nil
+	})
+}
+
+// transferArgs splits the arguments of put and get: an optional -fresh,
+// then one or two names.
+func transferArgs(cmd string, args []string) (fresh bool, names []string, err error) {
+	if len(args) > 0 && args[0] == "-fresh" {
+		fresh, args = true, args[1:]
+	}
+	if len(args) < 1 || len(args) > 2 || strings.HasPrefix(args[0], "-") {
+		return false, nil, fmt.Errorf("usage: %s", map[string]string{"put": "put LOCAL [REMOTE]", "get": "get REMOTE [LOCAL]"}[cmd])
+	}
+	return fresh, args, nil
+}
+
+// transfer runs a put or a get with a progress report on stderr and prints
+// its outcome.
+func (sh *shell) transfer(cmd string, args []string, do func(a, b string, o client.Options) (client.Result, error)) error {
+	fresh, names, err := transferArgs(cmd, args)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(sh.out, "put %s -> %s: %d bytes in %s, sha256 %s verified\n", args[0], r.Path, r.Size, time.Since(start).Round(time.Millisecond), r.SHA256)
+	var rep *progress.Reporter
+	o := client.Options{Fresh: fresh, Progress: func(size, offset int64) io.Writer {
+		rep = progress.New(sh.errOut, progress.Options{Mode: sh.mode, Description: path.Base(filepath.ToSlash(names[0])), Total: size, Start: offset, Now: sh.now})
+		return rep
+	}}
+	start := time.Now()
+	r, err := do(names[0], arg(names, 1), o)
+	if rep != nil {
+		if err != nil {
+			rep.Abort()
+		} else {
+			rep.Finish()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if r.Discarded > 0 {
+		fmt.Fprintf(sh.errOut, "note: %s: a part of %d bytes from an earlier attempt did not match this file and was discarded; started over\n", names[0], r.Discarded)
+	}
+	resumed := ""
+	if r.Offset > 0 {
+		resumed = fmt.Sprintf(" (resumed at %d, sent %d)", r.Offset, r.Sent)
+	}
+	fmt.Fprintf(sh.out, "%s %s -> %s: %d bytes in %s%s, sha256 %s verified\n", cmd, names[0], r.Path, r.Size, time.Since(start).Round(time.Millisecond), resumed, r.SHA256)
 	return nil
 }
 
-func (sh *shell) get(args []string) error {
-	start := time.Now()
-	r, err := sh.c.Get(args[0], arg(args, 1))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(sh.out, "get %s -> %s: %d bytes in %s, sha256 %s verified\n", args[0], r.Path, r.Size, time.Since(start).Round(time.Millisecond), r.SHA256)
-	return nil
-}
+func (sh *shell) put(args []string) error { return sh.transfer("put", args, sh.c.PutWith) }
+func (sh *shell) get(args []string) error { return sh.transfer("get", args, sh.c.GetWith) }
 
 func (sh *shell) quota([]string) error {
 	used, limit, err := sh.c.Quota()

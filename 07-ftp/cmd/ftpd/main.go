@@ -2,6 +2,7 @@
 // this chapter, and manages its accounts.
 //
 //	ftpd [-addr 127.0.0.1:2121] [-data ./ftp-data]       serve
+//	ftpd gencert [-host 127.0.0.1,localhost]            make a TLS certificate
 //	ftpd useradd [-data DIR] [-quota 50MiB] NAME        add a user
 //	ftpd passwd [-data DIR] NAME                        change a password
 //	ftpd userdel [-data DIR] NAME                       remove an account
@@ -15,6 +16,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -38,6 +40,7 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/quota"
 	"github.com/gosockets/tutorial/07-ftp/server"
+	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 )
 
 func main() {
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return userdel(args[1:], stdout, stderr)
 		case "users":
 			return users(args[1:], stdout, stderr)
+		case "gencert":
+			return gencert(args[1:], stdout, stderr)
 		}
 	}
 	return serve(ctx, args, stdout, stderr)
@@ -76,15 +81,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fl.String("data", defaultData, "data directory: accounts and homes")
 	idle := fl.Duration("idle", 5*time.Minute, "drop a client that sends nothing for this long")
 	maxConns := fl.Int("max-conns", 200, "most sessions at once")
+	maxUser := fl.Int("max-user-sessions", 10, "most sessions of one user at once (0: no limit)")
+	grace := fl.Duration("grace", 30*time.Second, "on Ctrl-C or SIGTERM, let transfers run this long before closing them (their part files stay for a resume)")
+	partAge := fl.Duration("part-max-age", 24*time.Hour, "remove part files of interrupted uploads not written for this long (0: never)")
+	writeTimeout := fl.Duration("write-timeout", time.Minute, "drop a client that stops reading a download for this long")
+	tlsCert := fl.String("tls-cert", "", "serve TLS 1.3 with this certificate (PEM; see ftpd gencert)")
+	tlsKey := fl.String("tls-key", "", "the private key of -tls-cert (PEM)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ftpd [flags]\n       ftpd useradd|passwd|userdel|users [-data DIR] ...\nflags:")
+		fmt.Fprintln(stderr, "usage: ftpd [flags]\n       ftpd useradd|passwd|userdel|users [-data DIR] ...\n       ftpd gencert [-host 127.0.0.1,localhost]\nflags:")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if fl.NArg() > 0 {
-		return fmt.Errorf("unknown command %q (want useradd, passwd, userdel or users)", fl.Arg(0))
+		return fmt.Errorf("unknown command %q (want useradd, passwd, userdel, users or gencert)", fl.Arg(0))
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	var tlsCfg *tls.Config
+	if *tlsCert != "" {
+		var err error
+		if tlsCfg, err = tlsconf.ServerConfig(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	store := accounts.Open(*data)
@@ -96,9 +117,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	abs, _ := filepath.Abs(*data)
-	logger.Info("serving", "addr", ln.Addr().String(), "data", abs)
+	srv := server.New(*data, logger)
+	srv.MaxUserSessions = *maxUser
+	srv.TLS = tlsCfg
+	srv.IdleTimeout = *idle
+	srv.WriteTimeout = *writeTimeout
+	logger.Info("serving", "addr", ln.Addr().String(), "data", abs, "tls", tlsCfg != nil)
+	if *partAge > 0 {
+		srv.CleanParts(*partAge)
+		go func() {
+			t := time.NewTicker(max(*partAge/4, time.Minute))
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					srv.CleanParts(*partAge)
+				}
+			}
+		}()
+	}
 	ss := &socketserver.Server{
-		Handler:     server.New(*data, logger),
+		Handler:     srv,
 		MaxConns:    *maxConns,
 		OverLimit:   socketserver.HandlerFunc(busy),
 		IdleTimeout: *idle,
@@ -111,13 +152,38 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	logger.Info("shutting down: no new connections; waiting for transfers", "grace", *grace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	ss.Shutdown(sctx)
+	if err := ss.Shutdown(sctx); err != nil {
+		logger.Info("grace period over: closed the remaining sessions; interrupted uploads keep their part files")
+	}
 	if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// gencert writes a self-signed certificate and its key for a classroom
+// server.
+func gencert(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("ftpd gencert", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	hosts := fl.String("host", strings.Join(tlsconf.DefaultHosts, ","), "comma-separated names and IP addresses the certificate is valid for")
+	cert := fl.String("cert", "ftpd-cert.pem", "certificate file to write")
+	key := fl.String("key", "ftpd-key.pem", "private key file to write (mode 0600)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("usage: ftpd gencert [-host H1,H2] [-cert FILE] [-key FILE]")
+	}
+	if err := tlsconf.WriteFiles(*cert, *key, strings.Split(*hosts, ",")); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s (valid for %s)\n", *cert, *key, *hosts)
+	fmt.Fprintf(stdout, "serve with:   ftpd -tls-cert %s -tls-key %s\n", *cert, *key)
+	fmt.Fprintf(stdout, "connect with: ftp -tls-ca %s -user NAME\n", *cert)
 	return nil
 }
 

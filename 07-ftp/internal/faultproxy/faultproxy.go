@@ -79,7 +79,8 @@ type Proxy struct {
 	target string
 
 	mu       sync.Mutex
-	fault    Fault
+	pick     func(n int) Fault
+	accepted int
 	conns    map[net.Conn]struct{}
 	finished []Stats
 	notify   chan struct{} // closed and replaced whenever finished grows
@@ -101,7 +102,7 @@ func Start(target string, f Fault) (*Proxy, error) {
 	p := &Proxy{
 		ln:     ln,
 		target: target,
-		fault:  f,
+		pick:   func(int) Fault { return f },
 		conns:  map[net.Conn]struct{}{},
 		notify: make(chan struct{}),
 	}
@@ -116,8 +117,16 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 // SetFault changes the fault applied to connections accepted from now on;
 // connections already open keep theirs.
 func (p *Proxy) SetFault(f Fault) {
+	p.SetFaultFunc(func(int) Fault { return f })
+}
+
+// SetFaultFunc makes the proxy ask pick for the fault of each connection
+// it accepts from now on; n counts the proxy's connections from 0. A load
+// test uses it to break random connections at random points. pick is
+// called from one goroutine at a time.
+func (p *Proxy) SetFaultFunc(pick func(n int) Fault) {
 	p.mu.Lock()
-	p.fault = f
+	p.pick = pick
 	p.mu.Unlock()
 }
 
@@ -189,7 +198,8 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.mu.Lock()
-		f := p.fault
+		f := p.pick(p.accepted)
+		p.accepted++
 		p.mu.Unlock()
 		p.wg.Add(1)
 		go func() {

@@ -351,3 +351,28 @@ func TestDirectionString(t *testing.T) {
 		}
 	}
 }
+
+func TestSetFaultFuncPicksPerConnection(t *testing.T) {
+	tg := startTarget(t, readAll)
+	p := startProxy(t, tg.addr(), NoFault)
+	p.SetFaultFunc(func(n int) Fault {
+		if n%2 == 0 {
+			return Fault{Dir: ClientToServer, After: int64(10 * (n + 1))}
+		}
+		return NoFault
+	})
+	for i := range 4 {
+		c := dial(t, p.Addr())
+		c.Write(pattern(1000))
+		c.Close()
+		got := tg.next(t)
+		st := nextStats(t, p)
+		want := 1000
+		if i%2 == 0 {
+			want = 10 * (i + 1)
+		}
+		if len(got) != want || st.Up != int64(want) || st.Cut != (i%2 == 0) {
+			t.Fatalf("connection %d: server got %d bytes, stats %+v; want %d", i, len(got), st, want)
+		}
+	}
+}
