@@ -93,12 +93,27 @@ func (s *session) setIdle(idle bool) {
 	}
 }
 
-// next reads the next request. A malformed frame is answered (best effort)
-// and returned as an error that ends the session.
+// next reads the next request, waiting as an idle session (a shutdown ends
+// the wait). A malformed frame is answered (best effort) and returned as an
+// error that ends the session.
 func (s *session) next() (proto.Request, frame.Header, io.Reader, error) {
-	s.setIdle(true)
+	return s.read(true)
+}
+
+// nextInTransfer reads the next frame of a transfer in progress (the data
+// and end of an upload): a shutdown lets it finish within the grace period.
+func (s *session) nextInTransfer() (proto.Request, frame.Header, io.Reader, error) {
+	return s.read(false)
+}
+
+func (s *session) read(idle bool) (proto.Request, frame.Header, io.Reader, error) {
+	if idle {
+		s.setIdle(true)
+	}
 	h, body, err := s.fr.Next()
-	s.setIdle(false)
+	if idle {
+		s.setIdle(false)
+	}
 	if err != nil {
 		if errors.Is(err, frame.ErrNegativeLength) || errors.Is(err, frame.ErrHeaderTooLarge) ||
 			errors.Is(err, frame.ErrBadHeader) || errors.Is(err, frame.ErrBadDataSize) {
@@ -396,7 +411,7 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 	}
 
 	start := time.Now()
-	dreq, _, body, err := s.next()
+	dreq, _, body, err := s.nextInTransfer()
 	if err != nil {
 		keep = !isMalformed(err)
 		return proto.Response{}, fmt.Errorf("put %s: reading data: %w", v, err)
@@ -436,7 +451,7 @@ func (s *session) receive(req proto.Request, v string) (proto.Response, error) {
 		s.fail("put", req.Path, werr)
 		return proto.Response{}, fmt.Errorf("put %s: %w", v, werr)
 	}
-	ereq, _, _, err := s.next()
+	ereq, _, _, err := s.nextInTransfer()
 	if err != nil {
 		keep = !isMalformed(err)
 		return proto.Response{}, fmt.Errorf("put %s: reading end: %w", v, err)

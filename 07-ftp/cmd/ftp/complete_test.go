@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/client"
@@ -59,9 +58,7 @@ func TestTabCompletion(t *testing.T) {
 	if _, err := c.Put(filepath.Join(local, "report.txt"), "docs/report.txt"); err != nil {
 		t.Fatal(err)
 	}
-	wd, _ := os.Getwd()
-	os.Chdir(local)
-	defer os.Chdir(wd)
+	t.Chdir(local)
 
 	sh := &shell{c: c}
 	comp := sh.completer()
@@ -82,5 +79,4 @@ func TestTabCompletion(t *testing.T) {
 			t.Errorf("Tab after %q offers %q, want %q", tt.line, got, tt.want)
 		}
 	}
-	_ = time.Second
 }

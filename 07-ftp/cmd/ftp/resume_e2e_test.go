@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -235,5 +234,4 @@ func TestReq14_ServerKilledMidUploadResumes(t *testing.T) {
 		t.Errorf("ftpd users does not count the %d-byte part:\n%s", part, out)
 	}
 	resumeThroughCounter(t, d2, dir, d.demoPW, bigSize, part, sum)
-	_ = bytes.MinRead
 }
