@@ -42,22 +42,36 @@ func (c *idleConn) effective() time.Time {
 // Read reads from the connection, failing with an error matching
 // os.ErrDeadlineExceeded if no data arrives within the idle timeout.
 func (c *idleConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	c.idleDead = time.Now().Add(c.timeout)
-	err := c.Conn.SetReadDeadline(c.effective())
-	c.mu.Unlock()
-	if err != nil {
+	if err := c.armRead(); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.mu.Lock()
-		if c.user.IsZero() || c.user.After(c.idleDead) {
-			c.timedOut.Store(true)
-		}
-		c.mu.Unlock()
-	}
+	c.readDone(err)
 	return n, err
+}
+
+// armRead starts the idle timeout of one read: it moves the read deadline
+// to now+timeout, unless the handler's own deadline is earlier. Read calls
+// it, and so does Echo before it waits on the socket underneath.
+func (c *idleConn) armRead() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idleDead = time.Now().Add(c.timeout)
+	return c.Conn.SetReadDeadline(c.effective())
+}
+
+// readDone records, after a read armed by armRead ended with err, whether
+// it failed because the idle timeout passed (and not the handler's own,
+// earlier deadline).
+func (c *idleConn) readDone(err error) {
+	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	c.mu.Lock()
+	if c.user.IsZero() || c.user.After(c.idleDead) {
+		c.timedOut.Store(true)
+	}
+	c.mu.Unlock()
 }
 
 // SetReadDeadline sets the handler's own read deadline; the idle timeout

@@ -165,6 +165,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	defer s.untrackListener(ln)
 	defer ln.Close()
 
+	// Handlers get sctx: ctx, plus one shared watcher that wakes Echo's
+	// blocked reads when ctx is canceled.
+	sctx := newServeContext(ctx)
 	log := s.logger()
 	var pause time.Duration
 	for {
@@ -188,7 +191,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		// goroutine's stack never grows to format a log line; an idle
 		// connection then costs 2 KiB of stack instead of 4.
 		log.Info("connection opened", "remote", conn.RemoteAddr().String())
-		s.startConn(ctx, conn)
+		s.startConn(sctx, conn)
 	}
 }
 

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("run %d, %s, idle: %w", r, sk.name, err)
 				}
-				fmt.Fprintf(stderr, "run %d %-6s idle %d: held %d, Pss +%.1f KiB/conn, VmRSS +%.1f KiB/conn, threads %d (opened in %v, checked in %v)\n",
+				fmt.Fprintf(stderr, "run %d %-6s idle %d: held %d, Pss +%.2f KiB/conn, VmRSS +%.2f KiB/conn, threads %d (opened in %v, checked in %v)\n",
 					r, sk.name, cfg.idle, res.held, res.pssPerConn, res.rssPerConn, res.threads,
 					res.opened.Round(time.Millisecond), res.checked.Round(time.Millisecond))
 				idles[sk.name] = append(idles[sk.name], res)
@@ -450,7 +450,7 @@ func printSummary(w io.Writer, cfg config, rts map[string][]rtResult, idles map[
 			rss = append(rss, r.rssPerConn)
 			th = append(th, float64(r.threads))
 		}
-		fmt.Fprintf(w, "| %s | %.0f (min %.0f) | %.1f KiB | %.1f KiB | %.0f |\n", name, median(held), slices.Min(held),
+		fmt.Fprintf(w, "| %s | %.0f (min %.0f) | %.2f KiB | %.2f KiB | %.0f |\n", name, median(held), slices.Min(held),
 			median(pss), median(rss), median(th))
 	}
 }
