@@ -1,21 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosockets/tutorial/06-concurrency/internal/e2etest"
 )
 
-const ioTimeout = 10 * time.Second
+const ioTimeout = e2etest.Timeout
 
 func TestRunRejectsBadArguments(t *testing.T) {
 	tests := []struct {
@@ -35,97 +34,20 @@ func TestRunRejectsBadArguments(t *testing.T) {
 	}
 }
 
-var (
-	binDir    string
-	buildOnce sync.Once
-	binPath   string
-	buildOut  []byte
-	buildErr  error
-)
+var udpserverBin = &e2etest.Binary{Name: "udpserver"}
 
-// TestMain gives the built binary a directory that is removed at the end.
+// TestMain removes the built binary at the end.
 func TestMain(m *testing.M) {
-	var err error
-	binDir, err = os.MkdirTemp("", "udpserver-e2e")
-	if err != nil {
-		panic(err)
-	}
 	code := m.Run()
-	os.RemoveAll(binDir)
+	udpserverBin.Remove()
 	os.Exit(code)
 }
 
-// buildUDPServer compiles this command once per test binary (-count=N runs
-// the tests N times but builds once).
-func buildUDPServer(t *testing.T) string {
+// startBinary runs the udpserver binary with args and returns the address it
+// logged, the command, its log and a channel of its exit status.
+func startBinary(t *testing.T, args ...string) (string, *exec.Cmd, *e2etest.Log, chan error) {
 	t.Helper()
-	buildOnce.Do(func() {
-		binPath = filepath.Join(binDir, "udpserver")
-		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
-	}
-	return binPath
-}
-
-// startBinary runs the server binary with args and returns the address it
-// logged, a channel of its remaining stderr lines and the command.
-func startBinary(t *testing.T, args ...string) (string, *exec.Cmd, *lockedBuffer, chan error) {
-	t.Helper()
-	cmd := exec.Command(buildUDPServer(t), args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	log := &lockedBuffer{}
-	addrc := make(chan string, 1)
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			log.WriteLine(line)
-			if strings.Contains(line, "msg=listening") {
-				for _, f := range strings.Fields(line) {
-					if a, ok := strings.CutPrefix(f, "addr="); ok {
-						addrc <- a
-					}
-				}
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	select {
-	case a := <-addrc:
-		return a, cmd, log, exited
-	case err := <-exited:
-		t.Fatalf("server exited before listening: %v\n%s", err, log)
-	case <-time.After(ioTimeout):
-		t.Fatalf("server did not log its address within %v\n%s", ioTimeout, log)
-	}
-	return "", nil, nil, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) WriteLine(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s + "\n")
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	return e2etest.Start(t, udpserverBin.Path(t), args...)
 }
 
 // The real binary: two UDP clients each get their own datagram back, and
