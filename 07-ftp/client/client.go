@@ -24,6 +24,7 @@ import (
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
+	"github.com/gosockets/tutorial/07-ftp/internal/flock"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 	"github.com/gosockets/tutorial/07-ftp/xfer"
@@ -421,20 +422,46 @@ func (c *Client) GetWith(remote, local string, o Options) (Result, error) {
 	part := local + ".part"
 	h := sha256.New()
 	req := proto.Request{Op: proto.OpGet, Path: remote}
-	if fi, err := os.Lstat(part); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && !o.Fresh {
-		pf, err := os.Open(part)
+	// One writer per part file: the part is locked (flock) for the whole
+	// download, so a second ftp process getting into the same file fails
+	// at once instead of mixing its bytes in.
+	var f *os.File
+	lockPart := func(file *os.File) error {
+		if err := flock.TryLock(file); err != nil {
+			file.Close()
+			if errors.Is(err, flock.ErrLocked) {
+				return fmt.Errorf("get %s: %s is being written by another ftp process", remote, part)
+			}
+			return err
+		}
+		f = file
+		return nil
+	}
+	if fi, err := os.Lstat(part); err == nil && fi.Mode().IsRegular() {
+		pf, err := os.OpenFile(part, os.O_RDWR, 0)
 		if err != nil {
 			return Result{}, err
 		}
-		_, err = io.CopyN(h, pf, fi.Size())
-		pf.Close()
-		if err != nil {
-			return Result{}, fmt.Errorf("reading %s: %w", part, err)
+		if err := lockPart(pf); err != nil {
+			return Result{}, err
 		}
-		req.Offset, req.SHA256 = fi.Size(), hex.EncodeToString(h.Sum(nil))
+		if fi, err = pf.Stat(); err != nil {
+			pf.Close()
+			return Result{}, err
+		}
+		if fi.Size() > 0 && !o.Fresh {
+			if _, err := io.Copy(h, io.NewSectionReader(pf, 0, fi.Size())); err != nil {
+				pf.Close()
+				return Result{}, fmt.Errorf("reading %s: %w", part, err)
+			}
+			req.Offset, req.SHA256 = fi.Size(), hex.EncodeToString(h.Sum(nil))
+		}
 	}
 	resp, hdr, err := c.roundTrip(req)
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		return Result{}, err
 	}
 	off := resp.Offset
@@ -442,7 +469,12 @@ func (c *Client) GetWith(remote, local string, o Options) (Result, error) {
 		c.conn.Close()
 		return Result{}, fmt.Errorf("%w: unexpected reply to get: offset %d, %d of %d bytes", ErrConn, resp.Offset, hdr.DataSize, resp.Size)
 	}
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if f == nil {
+		var nf *os.File
+		if nf, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644); err == nil {
+			err = lockPart(nf)
+		}
+	}
 	if err == nil && off == 0 {
 		err = f.Truncate(0)
 	}

@@ -152,3 +152,33 @@ func TestShutdownAfterGraceKeepsPart(t *testing.T) {
 		t.Errorf("kept part: %q; want 400 bytes", line)
 	}
 }
+
+// TestStalledUploadIsDroppedAndKept: a client that stops sending in the
+// middle of an upload is dropped after the idle timeout, and what it sent
+// stays as a part file for a resume.
+func TestStalledUploadIsDroppedAndKept(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	ts := startServer(t, func(srv *server.Server, ss *socketserver.Server) {
+		ss.IdleTimeout, srv.IdleTimeout = idle, idle
+	})
+	ts.addUser(t, "sue", "pw", 1<<20)
+	rc := ts.rawLogin(t, "sue", "pw")
+	rc.send(t, proto.Request{Op: proto.OpPut, Path: "s", Size: 1000}, nil)
+	rc.recv(t)
+	hdr, _ := frame.EncodeHeader(proto.Request{Op: proto.OpData}, 1000)
+	rc.Write(append(hdr, make([]byte, 600)...))
+	line := ts.logs.wait(t, "session dropped", "user=sue")
+	if !strings.Contains(line, "connection failed after 600 bytes") || !strings.Contains(line, "i/o timeout") {
+		t.Errorf("stalled upload ended with %q", line)
+	}
+	if !rc.closedByServer() {
+		t.Error("stalled connection left open")
+	}
+	if err := ts.srv.WaitUploads(ctxT(t), "sue"); err != nil {
+		t.Fatal(err)
+	}
+	if part := ts.partBytes(t, "sue", "/s"); len(part) != 600 {
+		t.Errorf("part after the stall: %d bytes, want 600", len(part))
+	}
+	ts.checkUsage(t, "sue")
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/homefs"
 	"github.com/gosockets/tutorial/07-ftp/internal/faultproxy"
+	"github.com/gosockets/tutorial/07-ftp/internal/flock"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
 )
@@ -491,4 +492,32 @@ func TestAbandonedPartsAreCleanedUp(t *testing.T) {
 
 func frameHeader(v any, size int64) ([]byte, error) {
 	return frame.EncodeHeader(v, size)
+}
+
+// TestOneDownloaderPerLocalPart: while another process holds LOCAL.part
+// (here the test, through the same lock), get refuses at once and leaves
+// it alone; once it is free, get resumes from it.
+func TestOneDownloaderPerLocalPart(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "lou", "pw", 1<<20)
+	data := randomBytes(t, 50_000)
+	c := ts.login(t, "lou", "pw")
+	if _, err := c.Put(writeFile(t, t.TempDir(), "l", data), "l"); err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(t.TempDir(), "l")
+	os.WriteFile(local+".part", data[:20_000], 0o644)
+	other, err := flock.Create(local + ".part")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get("l", local)
+	if err == nil || !strings.Contains(err.Error(), "is being written by another ftp process") {
+		t.Fatalf("get into a locked part = %v", err)
+	}
+	other.Close()
+	r, err := c.Get("l", local)
+	if err != nil || r.Offset != 20_000 {
+		t.Fatalf("get after the lock was released = %+v, %v", r, err)
+	}
 }

@@ -67,6 +67,7 @@ func TestTabCompletion(t *testing.T) {
 		want []string
 	}{
 		{"q", []string{"uit ", "uota "}},
+		{"pw", []string{"d "}},
 		{"get d", []string{"ata/", "ocs/"}},
 		{"get docs/r", []string{"eport.txt "}},
 		{"cd do", []string{"cs/"}},

@@ -330,7 +330,11 @@ func (sh *shell) transfer(cmd string, args []string, do func(a, b string, o clie
 		return err
 	}
 	if r.Discarded > 0 {
-		fmt.Fprintf(sh.errOut, "note: %s: a part of %d bytes from an earlier attempt did not match this file and was discarded; started over\n", names[0], r.Discarded)
+		why := "it did not match this file"
+		if fresh {
+			why = "-fresh"
+		}
+		fmt.Fprintf(sh.errOut, "note: %s: discarded a part of %d bytes from an earlier attempt (%s) and started over\n", names[0], r.Discarded, why)
 	}
 	resumed := ""
 	if r.Offset > 0 {

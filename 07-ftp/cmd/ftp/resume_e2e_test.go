@@ -235,3 +235,31 @@ func TestReq14_ServerKilledMidUploadResumes(t *testing.T) {
 	}
 	resumeThroughCounter(t, d2, dir, d.demoPW, bigSize, part, sum)
 }
+
+// TestChangedFileStartsOverWithANote: the local file changed since the
+// interrupted put, so the server's part is not its prefix; the client says
+// so on stderr, uploads the whole file, and exits 0.
+func TestChangedFileStartsOverWithANote(t *testing.T) {
+	d := startDaemon(t, "")
+	dir := t.TempDir()
+	randomFile(t, dir, "big.bin", 1<<20)
+	p, err := faultproxy.Start(d.addr, faultproxy.Fault{Dir: faultproxy.ClientToServer, After: 300_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if r := ftp(t, dir, p.Addr(), "demo", d.demoPW, "put big.bin\n"); r.code != 1 {
+		t.Fatalf("cut put: exit %d", r.code)
+	}
+	d.waitLog(t, "part file kept for resume")
+	part := partSize(t, d.data)
+	_, sum := randomFile(t, dir, "big.bin", 1<<20) // new content, same name
+	r := ftp(t, dir, d.addr, "demo", d.demoPW, "put big.bin\n")
+	want := fmt.Sprintf("note: big.bin: discarded a part of %d bytes from an earlier attempt (it did not match this file) and started over\n", part)
+	if r.code != 0 || r.stderr != want || !strings.Contains(r.stdout, "put big.bin -> /big.bin: 1048576 bytes in") || strings.Contains(r.stdout, "resumed") {
+		t.Errorf("put of a changed file: exit %d, stdout %q, stderr %q; want %q", r.code, r.stdout, r.stderr, want)
+	}
+	if got := fileSHA(t, filepath.Join(d.data, "users", "demo", "files", "big.bin")); got != sum {
+		t.Error("stored file is not the new content")
+	}
+}
