@@ -161,14 +161,16 @@ func newTerminal(in, out *os.File, cfg Config) (Reader, error) {
 			saved = nil
 			return err
 		}
-		rc.FuncGetWidth = func() int {
-			w, _, err := term.GetSize(int(out.Fd()))
-			if err != nil || w <= 0 {
-				return 80
-			}
-			return w
-		}
 		rc.FuncOnWidthChanged = func(func()) {}
+	}
+	// A terminal that reports 0 columns (some pseudo-terminals and serial
+	// consoles) would leave readline unable to lay out completions.
+	rc.FuncGetWidth = func() int {
+		w, _, err := term.GetSize(int(out.Fd()))
+		if err != nil || w <= 0 {
+			return 80
+		}
+		return w
 	}
 	rl, err := readline.NewEx(rc)
 	if err != nil {

@@ -292,8 +292,10 @@ func (r *Reporter) report(now time.Time, final bool) {
 			r.bar.Set64(r.o.Total)
 			return
 		}
-		r.bar.Set64(r.done)
+		// Describe first, so the render that Set64 triggers shows the
+		// new percent and the new text together.
 		r.bar.Describe(desc)
+		r.bar.Set64(r.done)
 	case Lines:
 		fmt.Fprintln(r.w, r.line(now, final, false))
 	}
