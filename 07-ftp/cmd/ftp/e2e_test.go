@@ -80,6 +80,24 @@ type daemon struct {
 	logs       *lockedBuffer
 	logc       chan struct{} // gets a token after each log line
 	killed     atomic.Bool
+	exited     chan struct{} // closed when ftpd has exited and its output is read
+	exitErr    error         // ftpd's exit status, set before exited is closed
+}
+
+// stop ends ftpd the way Ctrl-C does and waits until it has exited with
+// status 0 (any status after kill).
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-d.exited:
+		if d.exitErr != nil && runtime.GOOS != "windows" && !d.killed.Load() {
+			t.Errorf("ftpd exited with %v after Ctrl-C, want status 0", d.exitErr)
+		}
+	case <-time.After(e2eTimeout):
+		d.cmd.Process.Kill()
+		t.Error("ftpd did not stop after Ctrl-C")
+	}
 }
 
 // kill ends ftpd with SIGKILL (no shutdown at all).
@@ -152,7 +170,7 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	}()
 	addrc := make(chan string, 1)
 	logDone := make(chan struct{})
-	d := &daemon{data: data, cmd: cmd, logs: new(lockedBuffer), logc: make(chan struct{}, 1)}
+	d := &daemon{data: data, cmd: cmd, logs: new(lockedBuffer), logc: make(chan struct{}, 1), exited: make(chan struct{})}
 	go func() {
 		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
@@ -170,20 +188,13 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 			}
 		}
 	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { <-logDone; <-stdoutDone; done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil && runtime.GOOS != "windows" && !d.killed.Load() {
-				t.Errorf("ftpd exited with %v after Ctrl-C, want status 0", err)
-			}
-		case <-time.After(e2eTimeout):
-			cmd.Process.Kill()
-			t.Error("ftpd did not stop after Ctrl-C")
-		}
-	})
+	go func() {
+		<-logDone
+		<-stdoutDone
+		d.exitErr = cmd.Wait()
+		close(d.exited)
+	}()
+	t.Cleanup(func() { d.stop(t) })
 	select {
 	case d.addr = <-addrc:
 	case <-time.After(e2eTimeout):
@@ -314,10 +325,32 @@ func TestReq1_LoginAndFirstStart(t *testing.T) {
 		}
 	}
 	// A restart keeps the accounts and prints no password.
+	d.stop(t)
 	d2 := startDaemon(t, d.data)
 	if d2.demoPW != "" {
 		t.Errorf("second start printed a new password:\n%s", d2.stdout)
 	}
+	wantOK(t, ftp(t, t.TempDir(), d2.addr, "demo", d.demoPW, "pwd\n"))
+}
+
+// TestSecondServerOnOneDataDirIsRefused: quotas and the one-writer rule
+// for part files live in one server's memory, so a second ftpd on the same
+// data directory must not start; it says why in one line. Once the first
+// has stopped, the same command starts.
+func TestSecondServerOnOneDataDirIsRefused(t *testing.T) {
+	d := startDaemon(t, "")
+	_, ftpd := build(t)
+	ctx, cancel := context.WithTimeout(t.Context(), e2eTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ftpd, "-addr", "127.0.0.1:0", "-data", d.data)
+	out, err := cmd.CombinedOutput()
+	want := "ftpd: data directory " + d.data + " is in use by another ftpd: stop it first, or give this one its own -data\n"
+	if err == nil || string(out) != want {
+		t.Errorf("second ftpd on the same data: %v, output %q; want exit status 1 and %q", err, out, want)
+	}
+	d.stop(t)
+	d2 := startDaemon(t, d.data)
+	wantOK(t, ftp(t, t.TempDir(), d2.addr, "demo", d.demoPW, "pwd\n"))
 }
 
 // TestReq2_12_UploadDownloadVerified: put and get of a 5 MiB file give the

@@ -220,7 +220,7 @@ func TestReq14_ServerKilledMidUploadResumes(t *testing.T) {
 	cmd, _, errOut := startFTP(t, dir, rl.addr, d.demoPW, "put big.bin\n")
 	rl.wait(t)
 	d.kill(t)
-	d.cmd.Process.Wait()
+	<-d.exited
 	close(rl.release)
 	if err := waitExit(t, cmd); err == nil {
 		t.Errorf("ftp exited 0 after the server died; stderr %q", errOut.String())

@@ -37,6 +37,7 @@ import (
 	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/homefs"
+	"github.com/gosockets/tutorial/07-ftp/internal/flock"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/quota"
 	"github.com/gosockets/tutorial/07-ftp/server"
@@ -108,6 +109,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	lock, err := lockData(*data)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	store := accounts.Open(*data)
 	if err := firstStart(store, stdout); err != nil {
 		return err
@@ -340,4 +346,25 @@ func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, err
 		return "", accounts.ErrEmptyPwd
 	}
 	return pw, nil
+}
+
+// lockFile is the file in the data directory that a serving ftpd holds an
+// exclusive lock on.
+const lockFile = "ftpd.lock"
+
+// lockData makes sure this is the only ftpd serving data: quotas, part files
+// and their one-writer rule are kept in one process's memory, so a second
+// server on the same directory could let a user past the quota or let two
+// sessions write one part file. The kernel drops the lock when the process
+// ends, however it ends, so a crash leaves nothing to clean up. The admin
+// commands (useradd and the rest) take no lock: they may run beside a server.
+func lockData(data string) (*os.File, error) {
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, err
+	}
+	f, err := flock.Create(filepath.Join(data, lockFile))
+	if errors.Is(err, flock.ErrLocked) {
+		return nil, fmt.Errorf("data directory %s is in use by another ftpd: stop it first, or give this one its own -data", data)
+	}
+	return f, err
 }
