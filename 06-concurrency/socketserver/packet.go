@@ -65,12 +65,7 @@ func (s *PacketServer) init() {
 	}
 }
 
-func (s *PacketServer) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
+func (s *PacketServer) logger() *slog.Logger { return orDiscard(s.Logger) }
 
 func (s *PacketServer) shuttingDown() bool {
 	s.mu.Lock()
@@ -84,11 +79,7 @@ func (s *PacketServer) ListenAndServe() error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, err := net.ListenPacket("udp", orDefault(s.Addr))
 	if err != nil {
 		return err
 	}

@@ -101,12 +101,7 @@ func (s *Server) init() {
 	}
 }
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
+func (s *Server) logger() *slog.Logger { return orDiscard(s.Logger) }
 
 // ActiveConns reports how many connections the Handler is serving now
 // (connections over the limit are not counted).
@@ -122,11 +117,7 @@ func (s *Server) ListenAndServe() error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", orDefault(s.Addr))
 	if err != nil {
 		return err
 	}
@@ -384,4 +375,20 @@ func nextPause(d time.Duration) time.Duration {
 		return longest
 	}
 	return d
+}
+
+// orDefault returns addr, or DefaultAddr if addr is empty.
+func orDefault(addr string) string {
+	if addr == "" {
+		return DefaultAddr
+	}
+	return addr
+}
+
+// orDiscard returns l, or a logger that drops everything if l is nil.
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }
