@@ -103,18 +103,7 @@ func TestClaimF1_LengthThenHeaderThenData(t *testing.T) {
 		t.Errorf("wire = %q, want %q", wire, want)
 	}
 
-	fr := frame.NewReader(bytes.NewReader(wire))
-	var got []string
-	for {
-		_, body, err := fr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		b, err := io.ReadAll(body)
-		require.NoError(t, err)
-		got = append(got, string(b))
-	}
+	got := bodies(t, wire)
 	if fmt.Sprint(got) != "[helloworld SB]" {
 		t.Errorf("messages = %q, want [helloworld SB]", got)
 	}
@@ -310,18 +299,7 @@ func TestNotesBugRecv1024ReadsNextMessage(t *testing.T) {
 	// The same bytes, which Python wrote, through the frame reader.
 	wire, err := hex.DecodeString(py.WireHex)
 	require.NoError(t, err)
-	fr := frame.NewReader(bytes.NewReader(wire))
-	var got []string
-	for {
-		_, body, err := fr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		b, err := io.ReadAll(body)
-		require.NoError(t, err)
-		got = append(got, string(b))
-	}
+	got := bodies(t, wire)
 	if fmt.Sprint(got) != "[helloworld SB]" {
 		t.Errorf("frame reader on Python's wire = %q, want [helloworld SB]", got)
 	}
@@ -394,4 +372,21 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// bodies reads every frame in wire and returns their bodies as strings.
+func bodies(t *testing.T, wire []byte) []string {
+	t.Helper()
+	fr := frame.NewReader(bytes.NewReader(wire))
+	var got []string
+	for {
+		_, body, err := fr.Next()
+		if err == io.EOF {
+			return got
+		}
+		require.NoError(t, err)
+		b, err := io.ReadAll(body)
+		require.NoError(t, err)
+		got = append(got, string(b))
+	}
 }
