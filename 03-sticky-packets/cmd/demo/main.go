@@ -20,21 +20,18 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/gosockets/tutorial/03-sticky-packets/internal/cli"
 	"github.com/gosockets/tutorial/03-sticky-packets/sticky"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "demo:", err)
-		os.Exit(1)
-	}
+	cli.Exit("demo", run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: demo [flags] CASE|all")
 		fmt.Fprintln(fs.Output(), "cases:")
@@ -44,17 +41,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	gap := fs.Duration("gap", sticky.DefaultGap, "the writer's sleep between writes in the sleep case")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("want exactly one CASE or all")
+		return cli.Usagef("want exactly one CASE or all (-h lists the cases)")
 	}
 	if *gap <= 0 {
-		return fmt.Errorf("-gap %v: must be positive", *gap)
+		return cli.Usagef("-gap %v: must be positive", *gap)
 	}
 	var cases []sticky.Case
 	if name := fs.Arg(0); name == "all" {
@@ -66,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for i, c := range sticky.Cases {
 			names[i] = c.Name
 		}
-		return fmt.Errorf("unknown case %q (want one of %s, or all)", name, strings.Join(names, ", "))
+		return cli.Usagef("unknown case %q (want one of %s, or all)", name, strings.Join(names, ", "))
 	}
 	for i, c := range cases {
 		if i > 0 {
