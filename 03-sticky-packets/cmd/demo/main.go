@@ -7,7 +7,13 @@
 //	demo sleep      # S6: the notes' sleep works with a prompt reader only
 //	demo udp        # S1: UDP keeps the boundaries
 //	demo lengths    # S7: a reader that knows the lengths gets the messages back
+//	demo big        # S2: one 200,000-byte write, read 1024 bytes at a time
 //	demo all        # every case, in this order
+//
+// With -capture DIR (Linux, as root) it runs the case in a network namespace of
+// its own, captures its packets, and writes DIR/CASE.pcapng and DIR/CASE.svg, a
+// picture of the writes, the segments and the reads. With -veth the case runs
+// between two namespaces joined by a veth pair with an MTU of 1500.
 package main
 
 import (
@@ -22,6 +28,7 @@ import (
 
 	"github.com/gosockets/tutorial/03-sticky-packets/internal/cli"
 	"github.com/gosockets/tutorial/03-sticky-packets/sticky"
+	"github.com/gosockets/tutorial/03-sticky-packets/wire"
 )
 
 func main() {
@@ -41,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	gap := fs.Duration("gap", sticky.DefaultGap, "the writer's sleep between writes in the sleep case")
+	capture := fs.String("capture", "", "capture the packets and write `DIR`/CASE.pcapng and DIR/CASE.svg (Linux, root)")
+	veth := fs.Bool("veth", false, "run between two network namespaces joined by a veth pair, MTU 1500 (Linux, root)")
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -49,6 +58,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *gap <= 0 {
 		return cli.Usagef("-gap %v: must be positive", *gap)
+	}
+	if *capture != "" || *veth {
+		if err := wire.CanCapture(); err != nil {
+			return cli.UsageError{Err: err}
+		}
 	}
 	var cases []sticky.Case
 	if name := fs.Arg(0); name == "all" {
@@ -67,7 +81,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout)
 		}
 		fmt.Fprintf(stdout, "=== %s (%s): %s\n", c.Name, c.Claim, c.About)
-		tls, err := c.Run(ctx, sticky.Options{Gap: *gap})
+		o := sticky.Options{Gap: *gap}
+		var tls []*sticky.Timeline
+		var err error
+		if *capture != "" || *veth {
+			var rec *wire.Recording
+			if rec, err = wire.Record(ctx, c, o, *veth); err == nil {
+				tls = rec.Timelines
+				if *capture != "" {
+					defer func() {
+						if pcap, svg, err := rec.WriteFiles(*capture); err != nil {
+							fmt.Fprintf(stderr, "demo: %v\n", err)
+						} else {
+							fmt.Fprintf(stdout, "wrote %s and %s\n", pcap, svg)
+						}
+					}()
+				}
+			}
+		} else {
+			tls, err = c.Run(ctx, o)
+		}
 		if errors.Is(err, errors.ErrUnsupported) {
 			fmt.Fprintf(stdout, "skipped: %v\n", err)
 			continue
