@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,8 @@ var Cases = []Case{
 		func(ctx context.Context, _ Options) ([]*Timeline, error) { return one(UDP(ctx)) }},
 	{"lengths", "S7", "a reader that knows the lengths gets the messages back",
 		func(ctx context.Context, _ Options) ([]*Timeline, error) { return one(Lengths(ctx)) }},
+	{"big", "S2", "one large write is cut into segments, and read back 1024 bytes at a time",
+		func(ctx context.Context, _ Options) ([]*Timeline, error) { return one(Big(ctx)) }},
 }
 
 // Lookup returns the case with the given name.
@@ -90,6 +93,14 @@ func lateReader(ctx context.Context, tl *Timeline, msgs []string, read func(r *n
 	}
 	defer w.Close()
 	defer r.Close()
+	connect(tl, w, r)
+	if n := total(msgs); n > 64<<10 {
+		// Room for every byte in the kernel, so that the write completes and the
+		// late reader finds it all queued.
+		if err := errors.Join(w.SetWriteBuffer(2*n), r.SetReadBuffer(2*n)); err != nil {
+			return err
+		}
+	}
 	done := make(chan struct{})
 	return both(func() error {
 		defer close(done)
@@ -107,6 +118,7 @@ func lateReader(ctx context.Context, tl *Timeline, msgs []string, read func(r *n
 		if err := WaitQueued(r, total(msgs)); err != nil {
 			return fmt.Errorf("wait for %d queued bytes: %w", total(msgs), err)
 		}
+		countSegments(tl, w) // every byte is queued at the reader: all has been sent
 		return read(r)
 	})
 }
@@ -128,6 +140,24 @@ func Partial(ctx context.Context) (*Timeline, error) {
 	tl.Summary = append(tl.Summary,
 		"a short read leaves the rest in the kernel for the next read; the rest carries on into the next write")
 	return tl, nil
+}
+
+// BigSize is the length of the Big case's one write.
+const BigSize = 200_000
+
+// BigData returns the Big case's write: BigSize bytes of the alphabet, over and over.
+func BigData() string {
+	const abc = "abcdefghijklmnopqrstuvwxyz"
+	return strings.Repeat(abc, BigSize/len(abc)+1)[:BigSize]
+}
+
+// Big shows S2 at scale: one write of BigSize bytes, read 1024 bytes at a time by
+// a reader that starts once all of it is queued. TCP cuts the write into segments
+// of at most one MSS (over a network with an MTU of 1500, 1448 bytes of data with
+// timestamps on); the reads are cut by the reader's size. Neither shows where
+// the write began or ended.
+func Big(ctx context.Context) (*Timeline, error) {
+	return ReadLate(ctx, "big (S2): one 200,000-byte write, read 1024 bytes at a time", []string{BigData()}, 1024)
 }
 
 // Lengths shows S7: the same late reader, but it knows that the messages are 10 and
@@ -191,6 +221,7 @@ func sleepRun(ctx context.Context, gap time.Duration, prompt bool) (*Timeline, e
 	}
 	defer w.Close()
 	defer r.Close()
+	connect(tl, w, r)
 	done := make(chan struct{})      // closed when the writer has finished
 	firstRead := make(chan struct{}) // closed when the prompt reader has read write #1
 	err = both(func() error {
@@ -236,6 +267,7 @@ func sleepRun(ctx context.Context, gap time.Duration, prompt bool) (*Timeline, e
 	if err != nil {
 		return nil, err
 	}
+	countSegments(tl, w)
 	tl.Summary = append(tl.Summary, boundaries(tl))
 	if prompt {
 		tl.Summary = append(tl.Summary, fmt.Sprintf("the sleep worked only because the reader read within %v; the writer lost %v", gap, gap))
@@ -251,23 +283,33 @@ func UDP(ctx context.Context) (*Timeline, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	tl := NewTimeline("udp (S1): the same writes as datagrams, read late, 1024 bytes at a time")
-	r, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
+	n := netFrom(ctx)
+	var r, w *net.UDPConn
+	if err := n.inReader(func() (err error) {
+		addr, err := net.ResolveUDPAddr("udp", n.readerAddr())
+		if err == nil {
+			r, err = net.ListenUDP("udp", addr)
+		}
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("listen udp: %w", err)
 	}
 	defer r.Close()
-	w, err := net.DialUDP("udp", nil, r.LocalAddr().(*net.UDPAddr))
-	if err != nil {
+	if err := n.inWriter(func() (err error) {
+		w, err = net.DialUDP("udp", nil, r.LocalAddr().(*net.UDPAddr))
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("dial udp: %w", err)
 	}
 	defer w.Close()
+	connect(tl, w, r)
 	dl := deadline(ctx)
 	if err := errors.Join(r.SetDeadline(dl), w.SetDeadline(dl)); err != nil {
 		return nil, err
 	}
 	context.AfterFunc(ctx, func() { r.Close() })
 	done := make(chan struct{})
-	err = both(func() error {
+	err := both(func() error {
 		defer close(done)
 		for _, m := range NotesWrites {
 			if err := write(w, tl, m, nil); err != nil {
@@ -302,6 +344,9 @@ func UDP(ctx context.Context) (*Timeline, error) {
 func boundaries(tl *Timeline) string {
 	ws, rs := tl.Writes(), tl.Reads()
 	s := fmt.Sprintf("%d %s became %d %s: ", len(ws), plural(len(ws), "write"), len(rs), plural(len(rs), "read"))
+	if len(ws) == 1 && len(rs) > 1 {
+		return s + "nothing in the stream marks where the write began or ended"
+	}
 	if slices.Equal(ws, rs) {
 		return s + "every read returned exactly one write"
 	}

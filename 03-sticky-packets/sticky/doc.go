@@ -13,5 +13,6 @@
 // that what Nagle's algorithm and TCP_CORK do is measured rather than assumed;
 // [MeasureBurst] does the same for bursts of many writes.
 //
-// [ReadLoop] and [WriteAll] are the two halves used by the chapter's server and client.
+// [Server] and [WriteAll] are the two halves of the chapter's server and client:
+// a server that prints every read it gets, and a client that prints every write.
 package sticky

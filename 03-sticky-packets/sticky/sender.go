@@ -133,6 +133,7 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 		return nil, "", err
 	}
 	tl := NewTimeline("sender (S3), " + mode.String())
+	connect(tl, w, r)
 	res = &SenderResult{Timeline: tl, WritesCount: len(SenderWrites)}
 	base, err := SegmentsSent(w)
 	if err != nil {
@@ -243,6 +244,7 @@ func senderAttempt(ctx context.Context, mode SenderMode) (res *SenderResult, why
 		return nil, "", err
 	}
 	res.SegsOut -= base
+	tl.DataSegments = res.SegsOut
 	if res.SegsIn, err = SegmentsReceived(r); err != nil {
 		return nil, "", err
 	}

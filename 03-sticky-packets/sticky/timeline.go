@@ -3,8 +3,10 @@ package sticky
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -35,6 +37,9 @@ type Event struct {
 	N    int    // number of the write or read on its side, from 1; zero for notes and EOF
 	Data []byte // the bytes written or read
 	Text string // the text of a note, or a remark appended to a write or read
+	// Time is when the event was recorded: for a write or a read, right after
+	// the call returned.
+	Time time.Time
 }
 
 // String formats the event as it appears in its column,
@@ -58,13 +63,20 @@ func (e Event) String() string {
 }
 
 // Quote formats p as its length and its bytes in Go quoted form: `2 bytes "SB"`.
+// Of more than QuoteMax bytes it shows the first and last few.
 func Quote(p []byte) string {
 	unit := "bytes"
 	if len(p) == 1 {
 		unit = "byte"
 	}
+	if len(p) > QuoteMax {
+		return fmt.Sprintf("%d %s %q…%q", len(p), unit, p[:8], p[len(p)-8:])
+	}
 	return fmt.Sprintf("%d %s %q", len(p), unit, p)
 }
+
+// QuoteMax is the longest run of bytes that Quote shows whole.
+const QuoteMax = 40
 
 // Timeline records the writes and reads of one run in the order they happened.
 // It is safe for concurrent use; the order of its rows is the order of the calls,
@@ -72,6 +84,12 @@ func Quote(p []byte) string {
 type Timeline struct {
 	Title   string   // what this run shows
 	Summary []string // conclusions, printed under the rows
+	// Writer and Reader are the local addresses of the two sockets, so that a
+	// packet capture can find this run's packets; nil until the run connects.
+	Writer, Reader net.Addr
+	// DataSegments is how many data segments the writer sent in all, from
+	// Linux's TCP_INFO (a retransmission counts again); -1 where unknown.
+	DataSegments int
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when bytes are written
@@ -84,7 +102,7 @@ type Timeline struct {
 
 // NewTimeline returns an empty timeline with the given title.
 func NewTimeline(title string) *Timeline {
-	t := &Timeline{Title: title}
+	t := &Timeline{Title: title, DataSegments: -1}
 	t.cond = sync.NewCond(&t.mu)
 	return t
 }
@@ -95,7 +113,7 @@ func (t *Timeline) Write(p []byte, remark string) {
 	defer t.mu.Unlock()
 	t.writes++
 	t.written += len(p)
-	t.events = append(t.events, Event{Side: Writer, Kind: Write, N: t.writes, Data: clone(p), Text: remark})
+	t.events = append(t.events, Event{Side: Writer, Kind: Write, N: t.writes, Data: clone(p), Text: remark, Time: time.Now()})
 	t.cond.Broadcast()
 }
 
@@ -112,21 +130,21 @@ func (t *Timeline) Read(p []byte, remark string) {
 	}
 	t.read += len(p)
 	t.reads++
-	t.events = append(t.events, Event{Side: Reader, Kind: Read, N: t.reads, Data: clone(p), Text: remark})
+	t.events = append(t.events, Event{Side: Reader, Kind: Read, N: t.reads, Data: clone(p), Text: remark, Time: time.Now()})
 }
 
 // EOF records that a read on the reader's side reported the end of the stream.
 func (t *Timeline) EOF() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.events = append(t.events, Event{Side: Reader, Kind: EOF})
+	t.events = append(t.events, Event{Side: Reader, Kind: EOF, Time: time.Now()})
 }
 
 // Note records a remark in the column of side.
 func (t *Timeline) Note(side Side, format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.events = append(t.events, Event{Side: side, Kind: Note, Text: fmt.Sprintf(format, args...)})
+	t.events = append(t.events, Event{Side: side, Kind: Note, Text: fmt.Sprintf(format, args...), Time: time.Now()})
 }
 
 // Events returns a copy of the recorded events, in order.

@@ -17,37 +17,32 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosockets/tutorial/03-sticky-packets/internal/cli"
 	"github.com/gosockets/tutorial/03-sticky-packets/sticky"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "segcount:", err)
-		os.Exit(1)
-	}
+	cli.Exit("segcount", run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("segcount", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	writes := fs.String("writes", "2,3,10,100", "comma-separated burst sizes (number of writes)")
 	runs := fs.Int("runs", 50, "connections per configuration")
 	acks := fs.String("acks", "prompt,delayed", "reader ACK modes to measure: prompt, delayed or both")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return cli.Usagef("unexpected arguments %q", fs.Args())
 	}
 	var sizes []int
 	for _, s := range strings.Split(*writes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			return fmt.Errorf("-writes: %q is not a positive number", s)
+			return cli.Usagef("-writes: %q is not a positive number", s)
 		}
 		sizes = append(sizes, n)
 	}
@@ -59,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "delayed":
 			delayed = append(delayed, true)
 		default:
-			return fmt.Errorf("-acks: unknown mode %q (want prompt or delayed)", a)
+			return cli.Usagef("-acks: unknown mode %q (want prompt or delayed)", a)
 		}
 	}
 	var bursts []sticky.Burst

@@ -30,12 +30,19 @@ func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, deadline(ctx))
 }
 
-// tcpPair connects two TCP sockets over loopback and returns the dialing end (the
-// writer) and the accepted end (the reader). Both carry ctx's deadline and are
-// closed early if ctx is cancelled; the caller closes them.
+// tcpPair connects two TCP sockets and returns the dialing end (the writer) and
+// the accepted end (the reader), on loopback or in the Net that ctx carries. Both
+// carry ctx's deadline and are closed early if ctx is cancelled; the caller
+// closes them.
 func tcpPair(ctx context.Context) (w, r *net.TCPConn, err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	n := netFrom(ctx)
+	var lc net.ListenConfig
+	var d net.Dialer
+	var ln net.Listener
+	if err := n.inReader(func() (err error) {
+		ln, err = lc.Listen(ctx, "tcp", n.readerAddr())
+		return err
+	}); err != nil {
 		return nil, nil, fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
@@ -43,9 +50,12 @@ func tcpPair(ctx context.Context) (w, r *net.TCPConn, err error) {
 	if err := ln.(*net.TCPListener).SetDeadline(dl); err != nil {
 		return nil, nil, err
 	}
-	d := net.Dialer{Deadline: dl}
-	wc, err := d.DialContext(ctx, "tcp", ln.Addr().String())
-	if err != nil {
+	d.Deadline = dl
+	var wc net.Conn
+	if err := n.inWriter(func() (err error) {
+		wc, err = d.DialContext(ctx, "tcp", ln.Addr().String())
+		return err
+	}); err != nil {
 		return nil, nil, fmt.Errorf("dial: %w", err)
 	}
 	rc, err := ln.Accept()
@@ -66,6 +76,23 @@ func tcpPair(ctx context.Context) (w, r *net.TCPConn, err error) {
 		r.Close()
 	})
 	return w, r, nil
+}
+
+// countSegments records in tl how many data segments w has sent, where the
+// system can tell.
+func countSegments(tl *Timeline, w *net.TCPConn) {
+	if n, err := SegmentsSent(w); err == nil {
+		tl.mu.Lock()
+		tl.DataSegments = n
+		tl.mu.Unlock()
+	}
+}
+
+// connect records in tl the addresses of a run's two sockets.
+func connect(tl *Timeline, w, r net.Conn) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.Writer, tl.Reader = w.LocalAddr(), r.LocalAddr()
 }
 
 // both runs writer in a new goroutine and reader in this one and returns their errors.
