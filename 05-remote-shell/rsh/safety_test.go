@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/04-struct-framing/progtest"
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ import (
 func TestTimeLimitKillsTheCommandAndSaysWhy(t *testing.T) {
 	// The limit leaves the shell ample time to print "before", even on a
 	// loaded machine.
-	addr := startServer(t, &rsh.Server{Timeout: 2 * time.Second})
+	addr := startServer(t, &rsh.Server{TimeLimit: 2 * time.Second})
 	c := rsh.NewClient(dial(t, addr))
 
 	got := run(t, c, "echo before; sleep 60; echo after")
@@ -104,7 +105,7 @@ func TestCommandsGetNoStdin(t *testing.T) {
 }
 
 func TestPythonReadingStdinReturnsAtOnce(t *testing.T) {
-	requirePython(t)
+	progtest.Python3(t)
 	addr := startServer(t, &rsh.Server{})
 	c := rsh.NewClient(dial(t, addr))
 	got := run(t, c, `python3 -c 'import sys; print(len(sys.stdin.read()))'`)
@@ -145,13 +146,13 @@ func TestUnframedClientReportsNoReplyForEmptyOutput(t *testing.T) {
 	c := rsh.NewClient(dial(t, addr))
 	// true prints nothing, so the unframed server sends nothing and the
 	// notes' client would wait in recv forever. Ours gives up after wait.
-	if _, err := c.RunUnframed("true", 200*time.Millisecond); err != rsh.ErrNoReply {
+	if _, err := c.RunUnframed("true", 200*time.Millisecond); !errors.Is(err, rsh.ErrNoReply) {
 		t.Errorf("RunUnframed(true) error = %v, want ErrNoReply", err)
 	}
 }
 
 func TestUnframedKillIsReportedInTheText(t *testing.T) {
-	addr := startServer(t, &rsh.Server{Unframed: true, Timeout: 200 * time.Millisecond})
+	addr := startServer(t, &rsh.Server{Unframed: true, TimeLimit: 200 * time.Millisecond})
 	conn := dial(t, addr)
 	_, err := conn.Write([]byte("sleep 60"))
 	require.NoError(t, err)
