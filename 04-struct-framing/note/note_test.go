@@ -88,7 +88,7 @@ func startGoServer(t *testing.T, bin string) string {
 	return srv.Stderr.WaitMatch(t, regexp.MustCompile(`listening on (\S+)\n`))[1]
 }
 
-func TestGoServerWithPythonClient(t *testing.T) {
+func TestClaimF2_NoteServerWithPythonClient(t *testing.T) {
 	requireShell(t)
 	py := progtest.Python3(t)
 	bins := progtest.Build(t, "./server")
@@ -105,7 +105,7 @@ func TestGoServerWithPythonClient(t *testing.T) {
 	converse(t, next, exchanges[:1], pythonPrints)
 }
 
-func TestPythonServerWithGoClient(t *testing.T) {
+func TestClaimF2_NoteClientWithPythonServer(t *testing.T) {
 	requireShell(t)
 	py := progtest.Python3(t)
 	bins := progtest.Build(t, "./client")
@@ -148,11 +148,11 @@ func fakeServer(t *testing.T, reply []byte) string {
 	return ln.Addr().String()
 }
 
-// TestClientRecv4MayReturnLess shows the bug the note's client keeps:
+// TestNoteClientBugRecv4ShortRead shows the bug the note's client keeps:
 // head_struct = t.recv(4) is one read, and one read returns what has
 // arrived. Here 2 of the 4 bytes have, so the unpack fails, as
 // struct.unpack fails in Python with "unpack requires a buffer of 4 bytes".
-func TestClientRecv4MayReturnLess(t *testing.T) {
+func TestNoteClientBugRecv4ShortRead(t *testing.T) {
 	bins := progtest.Build(t, "./client")
 	addr := fakeServer(t, []byte{16, 0}) // the first half of a length prefix
 	client := progtest.Start(t, bins[0], "-addr", addr)
@@ -161,10 +161,10 @@ func TestClientRecv4MayReturnLess(t *testing.T) {
 	assert.Contains(t, client.Stderr.String(), "unpack: unexpected EOF")
 }
 
-// TestClientRecv1024TakesTheNextReply shows the other bug it keeps: the
+// TestNoteClientBugRecv1024TakesTheNextReply shows the other bug it keeps: the
 // body loop asks for 1024 bytes whatever is left of the body, so when a
 // second reply is already waiting, the first reply's body takes it too.
-func TestClientRecv1024TakesTheNextReply(t *testing.T) {
+func TestNoteClientBugRecv1024TakesTheNextReply(t *testing.T) {
 	frame := func(body string) []byte {
 		head := fmt.Sprintf(`{"data_size": %d}`, len(body))
 		b := binary.NativeEndian.AppendUint32(nil, uint32(len(head)))
