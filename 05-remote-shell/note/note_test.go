@@ -98,7 +98,7 @@ func requireShell(t *testing.T) {
 	}
 }
 
-func TestClaimR2_GoServerWithPythonClient(t *testing.T) {
+func TestClaimR2_NoteServerWithPythonClient(t *testing.T) {
 	requireShell(t)
 	py := progtest.Python3(t)
 	bins := progtest.Build(t, "./server")
@@ -116,7 +116,7 @@ func TestClaimR2_GoServerWithPythonClient(t *testing.T) {
 	converse(t, next)
 }
 
-func TestClaimR2_PythonServerWithGoClient(t *testing.T) {
+func TestClaimR2_NoteClientWithPythonServer(t *testing.T) {
 	requireShell(t)
 	py := progtest.Python3(t)
 	bins := progtest.Build(t, "./client")
