@@ -23,14 +23,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
-	"github.com/gosockets/tutorial/04-struct-framing/internal/pyrun"
+	"github.com/gosockets/tutorial/04-struct-framing/progtest"
 )
 
 // runNotesBug runs one case of testdata/notes_bugs.py and decodes the JSON
 // object it prints into v.
 func runNotesBug(t *testing.T, name string, v any) {
 	t.Helper()
-	py := pyrun.Python3(t)
+	py := progtest.Python3(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, "testdata/notes_bugs.py", name)

@@ -3,43 +3,28 @@
 // frame, and a server prints each message once, whole, however TCP
 // grouped the bytes, and sends it back as a framed reply.
 //
-// The server serves one client at a time, as the notes' server does;
+// The server serves one client at a time, as the note's server does;
 // chapter 06 serves many at once.
 package message
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 )
 
-// DefaultMaxMessage is the largest message a Server prints when its
-// MaxMessage is zero.
-const DefaultMaxMessage = 1 << 20
-
-// ErrServerClosed is returned by Serve after Close.
-var ErrServerClosed = errors.New("message: server closed")
-
-// Header is the header of a message frame and of its reply, besides
-// data_size, which package frame adds.
-type Header struct {
-	// Seq numbers the messages of one connection from 1.
-	Seq int `json:"seq"`
-	// Error, in a reply, says why the server refused the message. The
-	// reply then has no body.
-	Error string `json:"error,omitempty"`
-}
-
 // Server prints every message it receives and replies to each with a
 // frame that carries the message back. The zero value is ready to use.
 type Server struct {
+	// Addr is where ListenAndServe listens; empty means DefaultAddr.
+	Addr string
 	// Out receives one line per message. Nil means discard.
 	Out io.Writer
 	// Logger logs connections and errors. Nil means discard.
@@ -52,115 +37,54 @@ type Server struct {
 	// Zero means no limit.
 	IdleTimeout time.Duration
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards the fields below; see close.go
 	ln     net.Listener
 	conn   net.Conn
 	closed bool
+	done   chan struct{} // closed by Close
 	outMu  sync.Mutex
 }
 
 // Serve accepts connections on ln and serves them one after another. It
-// always returns a non-nil error: ErrServerClosed after Close, or the
-// error that stopped Accept.
+// always returns a non-nil error and closes ln: ErrServerClosed after
+// Close, or the error that stopped Accept.
 func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ln.Close()
+	defer ln.Close()
+	if !s.trackListener(ln) {
 		return ErrServerClosed
 	}
-	s.ln = ln
-	s.mu.Unlock()
 	log := s.logger()
-	for {
-		c, err := ln.Accept()
+	log.Info("listening", "addr", ln.Addr().String())
+	var delay time.Duration
+	for { // the connection loop: one client after another
+		conn, err := ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			return fmt.Errorf("message: accept: %w", err)
+			if !temporary(err) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			log.Warn("accept failed; retrying", "err", err, "delay", delay)
+			if !s.pause(delay) {
+				return ErrServerClosed
+			}
+			continue
 		}
-		if !s.track(c) {
-			c.Close()
+		delay = 0
+		if !s.trackConn(conn) {
+			conn.Close()
 			return ErrServerClosed
 		}
-		s.serveConn(log.With("remote", c.RemoteAddr().String()), c)
-		s.track(nil)
+		s.serveConn(log.With("remote", conn.RemoteAddr().String()), conn)
+		s.trackConn(nil)
 	}
 }
 
-// Close stops the server: it closes the listener and the connection being
-// served, so that Serve returns ErrServerClosed.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	var err error
-	if s.ln != nil {
-		err = s.ln.Close()
-	}
-	if s.conn != nil {
-		s.conn.Close()
-	}
-	return err
-}
-
-// ListenAndServe listens on addr and serves until ctx is done, then closes
-// the server and returns nil. It calls ready, if not nil, with the
-// listener's address once it is listening.
-func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	if ready != nil {
-		ready(ln.Addr())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		s.Close()
-		if err := <-errc; !errors.Is(err, ErrServerClosed) {
-			return err
-		}
-		return nil
-	}
-}
-
-func (s *Server) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
-// track records c as the connection being served, and reports false if
-// the server is already closed.
-func (s *Server) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conn = c
-	return !s.closed
-}
-
-func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
-
-func (s *Server) maxMessage() int64 {
-	if s.MaxMessage <= 0 {
-		return DefaultMaxMessage
-	}
-	return s.MaxMessage
-}
-
-// serveConn reads frames from c until the client leaves or sends
-// something that is not a frame. Nothing a client sends makes it panic.
+// serveConn is the conversation loop: it reads frames from c until the
+// client leaves or sends something that is not a frame. Nothing a client
+// sends makes it panic.
 func (s *Server) serveConn(log *slog.Logger, c net.Conn) {
 	defer c.Close()
 	log.Info("client connected")
@@ -174,8 +98,11 @@ func (s *Server) serveConn(log *slog.Logger, c net.Conn) {
 		case err == io.EOF:
 			log.Info("client left", "messages", n-1)
 			return
-		case errors.Is(err, net.ErrClosed):
+		case s.isClosed():
 			log.Info("connection closed by shutdown")
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			log.Info("client idle; closing the connection", "idle", s.IdleTimeout)
 			return
 		case err != nil:
 			// After a bad frame the stream is out of step: the next byte
@@ -198,7 +125,7 @@ func (s *Server) handle(log *slog.Logger, c net.Conn, n int, h frame.Header, bod
 			return err
 		}
 		msg := fmt.Sprintf("message of %d bytes is over the limit of %d", h.DataSize, limit)
-		log.Warn("refused message", "message", n, "size", h.DataSize, "limit", limit)
+		log.Warn("refused message", "message", n, "bytes", h.DataSize, "limit", limit)
 		return frame.WriteBytes(c, Header{Seq: n, Error: msg}, nil)
 	}
 	p, err := io.ReadAll(body)
@@ -207,6 +134,52 @@ func (s *Server) handle(log *slog.Logger, c net.Conn, n int, h frame.Header, bod
 	}
 	s.print("message %d: %d bytes %q\n", n, len(p), p)
 	return frame.WriteBytes(c, Header{Seq: n}, p)
+}
+
+// ListenAndServe listens on s.Addr and serves. It always returns a
+// non-nil error: ErrServerClosed after Close.
+func (s *Server) ListenAndServe() error {
+	addr := s.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// DefaultAddr is where a Server listens when its Addr is empty: the note's
+// address.
+const DefaultAddr = "127.0.0.1:8080"
+
+// DefaultMaxMessage is the largest message a Server prints when its
+// MaxMessage is zero.
+const DefaultMaxMessage = 1 << 20
+
+// Header is the header of a message frame and of its reply, besides
+// data_size, which package frame adds.
+type Header struct {
+	// Seq numbers the messages of one connection from 1.
+	Seq int `json:"seq"`
+	// Error, in a reply, says why the server refused the message. The
+	// reply then has no body.
+	Error string `json:"error,omitempty"`
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *Server) maxMessage() int64 {
+	if s.MaxMessage <= 0 {
+		return DefaultMaxMessage
+	}
+	return s.MaxMessage
 }
 
 func (s *Server) print(format string, args ...any) {

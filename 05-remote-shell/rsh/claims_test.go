@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -38,16 +39,10 @@ func TestClaimR1_HeaderOnTheWire(t *testing.T) {
 
 	h, err := frame.ReadHeader(conn)
 	require.NoError(t, err)
-	if h.DataSize != 8 {
-		t.Errorf("data_size = %d, want 8", h.DataSize)
-	}
+	assert.Equal(t, int64(8), h.DataSize, "data_size")
 	wantHeader := `{"data_size":8,"exit_code":3,"status":"exit status 3","stderr_size":4,"stdout_size":4}`
-	if string(h.Raw) != wantHeader {
-		t.Errorf("header = %s, want %s", h.Raw, wantHeader)
-	}
-	if body := readN(t, conn, int(h.DataSize)); body != "out\nerr\n" {
-		t.Errorf("body = %q, want %q", body, "out\nerr\n")
-	}
+	assert.Equal(t, wantHeader, string(h.Raw), "header")
+	assert.Equal(t, "out\nerr\n", readN(t, conn, int(h.DataSize)), "body")
 }
 
 // r2Commands is the sequence that shows R2: a reply longer than one read of
@@ -83,12 +78,8 @@ func TestClaimR2_FramedRepliesKeepTheirBoundaries(t *testing.T) {
 	addr := startServer(t, &rsh.Server{})
 	c := rsh.NewClient(dial(t, addr))
 
-	if got := run(t, c, r2Commands[0]); got.stdout != seqOutput(1000) {
-		t.Errorf("reply to %q = %d bytes, want seq's %d bytes", r2Commands[0], len(got.stdout), len(seqOutput(1000)))
-	}
-	if got := run(t, c, r2Commands[1]); got.stdout != "second\n" {
-		t.Errorf("reply to %q = %q, want %q", r2Commands[1], got.stdout, "second\n")
-	}
+	assert.Equal(t, seqOutput(1000), run(t, c, r2Commands[0]).stdout, "reply to %q", r2Commands[0])
+	assert.Equal(t, "second\n", run(t, c, r2Commands[1]).stdout, "reply to %q", r2Commands[1])
 }
 
 func TestClaimR3_SemicolonsRunSeveralCommandsInOneShell(t *testing.T) {
@@ -97,16 +88,11 @@ func TestClaimR3_SemicolonsRunSeveralCommandsInOneShell(t *testing.T) {
 
 	// One shell: the variable set by the first command is seen by the third.
 	got := run(t, c, "x=shared; echo one; echo $x")
-	if got.stdout != "one\nshared\n" || got.rep.ExitCode != 0 {
-		t.Errorf("reply = %q, exit %d; want %q, exit 0", got.stdout, got.rep.ExitCode, "one\nshared\n")
-	}
+	assert.Equal(t, "one\nshared\n", got.stdout)
+	assert.Equal(t, 0, got.rep.ExitCode)
 	// The exit code is the last command's.
-	if got := run(t, c, "false; true"); got.rep.ExitCode != 0 {
-		t.Errorf("exit code of %q = %d, want 0", "false; true", got.rep.ExitCode)
-	}
-	if got := run(t, c, "true; false"); got.rep.ExitCode != 1 {
-		t.Errorf("exit code of %q = %d, want 1", "true; false", got.rep.ExitCode)
-	}
+	assert.Equal(t, 0, run(t, c, "false; true").rep.ExitCode, "exit code of %q", "false; true")
+	assert.Equal(t, 1, run(t, c, "true; false").rep.ExitCode, "exit code of %q", "true; false")
 }
 
 func TestClaimR4_DecodeTheShellsEncoding(t *testing.T) {
@@ -116,9 +102,7 @@ func TestClaimR4_DecodeTheShellsEncoding(t *testing.T) {
 	// On Linux the shell writes whatever bytes the program writes; text is
 	// UTF-8 in practice. 中文 in UTF-8 is e4 b8 ad e6 96 87.
 	utf := run(t, c, `printf '\344\270\255\346\226\207\n'`)
-	if !utf8.ValidString(utf.stdout) || utf.stdout != "中文\n" {
-		t.Errorf("UTF-8 reply = %q, want %q", utf.stdout, "中文\n")
-	}
+	assert.Equal(t, "中文\n", utf.stdout, "UTF-8 reply")
 
 	// A Chinese Windows console writes GBK (code page 936): 中文 is d6 d0 ce c4.
 	// Those bytes are not UTF-8; decoding them as GBK gives the text back.
@@ -128,9 +112,7 @@ func TestClaimR4_DecodeTheShellsEncoding(t *testing.T) {
 	}
 	decoded, err := simplifiedchinese.GBK.NewDecoder().String(gbk.stdout)
 	require.NoError(t, err)
-	if decoded != "中文\n" {
-		t.Errorf("GBK-decoded reply = %q, want %q", decoded, "中文\n")
-	}
+	assert.Equal(t, "中文\n", decoded, "GBK-decoded reply")
 	// Decoding the GBK bytes as UTF-8, as the notes' Linux client does,
 	// gives replacement characters.
 	if got := strings.ToValidUTF8(gbk.stdout, "\uFFFD"); strings.Contains(got, "中") {

@@ -12,30 +12,36 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/04-struct-framing/message"
 )
 
 // Errors of the client. Test for them with errors.Is.
 var (
-	// ErrDropped means the server closed or lost the connection.
-	ErrDropped = errors.New("connection dropped by the server")
-	// ErrNoReply means an unframed reply did not start within the wait.
-	// The unframed protocol cannot say "no output": an empty reply is
-	// zero bytes on the wire, which is nothing at all.
-	ErrNoReply = errors.New("no reply (the unframed server sends nothing when a command prints nothing)")
+	// ErrDropped means the server closed or reset the connection.
+	ErrDropped = message.ErrDropped
+	// ErrNoReply means an unframed reply did not start in time. The
+	// unframed protocol cannot say "no output": an empty reply is zero
+	// bytes on the wire, which is nothing at all.
+	ErrNoReply = errors.New("no reply")
 	// ErrBadCommand means a command the client refuses to send.
 	ErrBadCommand = errors.New("bad command")
+	// ErrShutDown means the server killed the command because it was
+	// shutting down; it hangs up next.
+	ErrShutDown = errors.New("the server shut down")
 )
 
-// Client sends commands to a server over one connection, one at a time.
+// Client sends commands to a server over one connection, one at a time,
+// in any of the three protocols: Run (framed requests, ours), RunNotes
+// (the note's struct protocol) and RunUnframed (the note's ssh programs).
 type Client struct {
 	conn net.Conn
 	br   *bufio.Reader
 }
 
-// Dial connects to the server at addr (host:port).
-func Dial(ctx context.Context, addr string) (*Client, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// Dial connects to the server at addr (host:port) within timeout. Its
+// errors are the course's one-line messages (see message.Dial).
+func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, error) {
+	conn, err := message.Dial(ctx, addr, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -50,24 +56,11 @@ func NewClient(conn net.Conn) *Client {
 // Close closes the connection; the server kills a command still running.
 func (c *Client) Close() error { return c.conn.Close() }
 
-func checkCommand(command string, limit int) error {
-	switch {
-	case command == "":
-		// On TCP an empty send sends nothing, and the reply would never come.
-		return fmt.Errorf("%w: empty", ErrBadCommand)
-	case len(command) > limit:
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrBadCommand, len(command), limit)
-	case bytes.IndexByte([]byte(command), 0) >= 0:
-		return fmt.Errorf("%w: holds a zero byte", ErrBadCommand)
-	}
-	return nil
-}
-
 // Run sends command as a framed request and waits for the reply, copying the
 // command's stdout to stdout and its stderr to stderr as the body streams in.
-// A reply whose header has only data_size (the notes' server) goes entirely
-// to stdout. A command that the server could not run is reported in
-// Reply.Error, with a nil error.
+// A command that the server did not run is reported in Reply.Error, with a
+// nil error, except ErrServerBusy, which Run returns. A command killed
+// because the server shut down comes with ErrShutDown.
 func (c *Client) Run(command string, stdout, stderr io.Writer) (Reply, error) {
 	if err := checkCommand(command, MaxCommandSize); err != nil {
 		return Reply{}, err
@@ -75,6 +68,28 @@ func (c *Client) Run(command string, stdout, stderr io.Writer) (Reply, error) {
 	if err := frame.WriteBytes(c.conn, nil, []byte(command)); err != nil {
 		return Reply{}, dropped(err)
 	}
+	return c.readReply(stdout, stderr)
+}
+
+// RunNotes speaks the note's struct protocol (利用struct解决粘包问题): it
+// sends the command's bytes as they are, with one write, as the note's
+// client does, and reads a framed reply. A reply whose header has only
+// data_size, as the note's server sends, goes entirely to stdout. The
+// note's server takes a command in one recv(1024), so commands are limited
+// to RawCommandSize bytes.
+func (c *Client) RunNotes(command string, stdout, stderr io.Writer) (Reply, error) {
+	if err := checkCommand(command, RawCommandSize); err != nil {
+		return Reply{}, err
+	}
+	if _, err := c.conn.Write([]byte(command)); err != nil {
+		return Reply{}, dropped(err)
+	}
+	return c.readReply(stdout, stderr)
+}
+
+// readReply reads one framed reply, streaming its body to stdout and
+// stderr.
+func (c *Client) readReply(stdout, stderr io.Writer) (Reply, error) {
 	h, err := frame.ReadHeader(c.br)
 	if err != nil {
 		return Reply{}, dropped(err)
@@ -84,7 +99,7 @@ func (c *Client) Run(command string, stdout, stderr io.Writer) (Reply, error) {
 		return Reply{}, err
 	}
 	if rep.StdoutSize < 0 || rep.StderrSize < 0 || rep.StdoutSize+rep.StderrSize != h.DataSize {
-		rep.StdoutSize, rep.StderrSize = h.DataSize, 0
+		rep.StdoutSize, rep.StderrSize = h.DataSize, 0 // the note's header: data_size only
 	}
 	body := h.Body(c.br)
 	if _, err := io.CopyN(stdout, body, rep.StdoutSize); err != nil {
@@ -93,13 +108,20 @@ func (c *Client) Run(command string, stdout, stderr io.Writer) (Reply, error) {
 	if _, err := io.CopyN(stderr, body, rep.StderrSize); err != nil {
 		return rep, dropped(err)
 	}
+	switch {
+	case rep.Error == ErrServerBusy.Error():
+		return rep, ErrServerBusy
+	case rep.Killed == KilledByShutdown:
+		return rep, ErrShutDown
+	}
 	return rep, nil
 }
 
-// RunUnframed talks to an unframed server the notes' way: it sends the raw
+// RunUnframed talks to an unframed server the note's way: it sends the raw
 // command and returns what one read of up to 1024 bytes brings. A longer
 // reply is left in the socket and comes back as the answer to the next
-// command (claim R2). If nothing arrives within wait, it returns ErrNoReply.
+// command (claim R2). If nothing arrives within wait, it returns an error
+// that wraps ErrNoReply.
 func (c *Client) RunUnframed(command string, wait time.Duration) ([]byte, error) {
 	if err := checkCommand(command, RawCommandSize); err != nil {
 		return nil, err
@@ -119,23 +141,30 @@ func (c *Client) RunUnframed(command string, wait time.Duration) ([]byte, error)
 	case n > 0:
 		return buf[:n], nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, ErrNoReply
+		return nil, fmt.Errorf("%w from %s within %v (the unframed server sends nothing for a command that prints nothing)",
+			ErrNoReply, c.conn.RemoteAddr(), wait)
 	default:
 		return nil, dropped(err)
 	}
 }
 
-// dropped turns the ways a connection can end into ErrDropped.
-func dropped(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || isReset(err) {
-		return fmt.Errorf("%w: %w", ErrDropped, err)
+func checkCommand(command string, limit int) error {
+	switch {
+	case command == "":
+		// On TCP an empty send sends nothing, and the reply would never come.
+		return fmt.Errorf("%w: empty", ErrBadCommand)
+	case len(command) > limit:
+		return fmt.Errorf("%w: %d bytes is too long (the limit is %d)", ErrBadCommand, len(command), limit)
+	case bytes.IndexByte([]byte(command), 0) >= 0:
+		return fmt.Errorf("%w: holds a zero byte", ErrBadCommand)
 	}
-	return err
+	return nil
 }
 
-// isReset reports whether err is a connection reset or broken pipe.
-func isReset(err error) bool {
-	var oe *net.OpError
-	return errors.As(err, &oe) && !oe.Timeout()
+// dropped turns the ways the server can end a connection into ErrDropped.
+func dropped(err error) error {
+	if d := message.Dropped(err); d != nil {
+		return d
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"time"
 
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
 )
@@ -20,7 +21,7 @@ func Example() {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	c, err := rsh.Dial(context.Background(), ln.Addr().String())
+	c, err := rsh.Dial(context.Background(), ln.Addr().String(), time.Minute)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,14 +95,42 @@ func readN(t *testing.T, conn net.Conn, n int) string {
 
 // syncBuffer is a bytes.Buffer that a logger and a test may share.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced at each Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+	}
+	s.changed = make(chan struct{})
 	return s.b.Write(p)
+}
+
+// waitFor waits until the buffer holds substr, failing after ioTimeout.
+func (s *syncBuffer) waitFor(t *testing.T, substr string) {
+	t.Helper()
+	timeout := time.NewTimer(ioTimeout)
+	defer timeout.Stop()
+	for {
+		s.mu.Lock()
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		text, changed := s.b.String(), s.changed
+		s.mu.Unlock()
+		if strings.Contains(text, substr) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			t.Fatalf("log lacks %q after %v:\n%s", substr, ioTimeout, text)
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {

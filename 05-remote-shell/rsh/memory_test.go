@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
 )
@@ -49,7 +50,7 @@ func BenchmarkReply(b *testing.B) {
 	}
 	go s.Serve(ln)
 	defer s.Close()
-	c, err := rsh.Dial(b.Context(), ln.Addr().String())
+	c, err := rsh.Dial(b.Context(), ln.Addr().String(), time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}

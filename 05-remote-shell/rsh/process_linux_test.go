@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gosockets/tutorial/04-struct-framing/progtest"
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -64,15 +64,11 @@ func groupGone(t *testing.T, pgid int) bool {
 	return true
 }
 
-// fifo makes a named pipe and opens it for reading with a deadline. (Opening
-// read-write does not block on Linux.)
+// fifo makes a named pipe for a command to report on, and returns its
+// path and a reader of it with a deadline.
 func fifo(t *testing.T) (string, *bufio.Reader) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "fifo")
-	require.NoError(t, syscall.Mkfifo(path, 0o600))
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { f.Close() })
+	path, f := progtest.NamedPipe(t)
 	require.NoError(t, f.SetReadDeadline(time.Now().Add(ioTimeout)))
 	return path, bufio.NewReader(f)
 }
@@ -123,7 +119,7 @@ func TestDisconnectKillsTheWholeProcessGroup(t *testing.T) {
 
 func TestTimeLimitKillsTheWholeProcessGroup(t *testing.T) {
 	requireShell(t)
-	addr := startServer(t, &rsh.Server{Timeout: 3 * time.Second})
+	addr := startServer(t, &rsh.Server{TimeLimit: 3 * time.Second})
 	path, r := fifo(t)
 	c := rsh.NewClient(dial(t, addr))
 	got := run(t, c, "F="+path+"; "+background+"wait")

@@ -1,62 +1,49 @@
 package rsh_test
 
 import (
-	"bytes"
-	"context"
+	"fmt"
 	"net"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosockets/tutorial/04-struct-framing/progtest"
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
 )
 
-// requirePython skips a test that needs python3, unless this is CI, where
-// python3 must be installed.
-func requirePython(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is required in CI but not installed")
-		}
-		t.Skip("python3 is not installed")
-	}
-}
+func TestMain(m *testing.M) { os.Exit(progtest.Main(m)) }
 
-// TestNotesPythonFramedClient drives the default server with a client
-// written the notes' way: raw command bytes out, then struct-unpacked header
-// length, JSON header, and recv(1024) until data_size bytes are in.
-func TestNotesPythonFramedClient(t *testing.T) {
-	requirePython(t)
-	addr := startServer(t, &rsh.Server{})
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
+// theNotesStructClient is the note's client for its struct-framed server,
+// kept with chapter 04's note programs.
+var theNotesStructClient = filepath.Join("..", "..", "04-struct-framing", "note", "testdata", "client.py")
+
+// TestTheNotesStructClient drives the default server with the note's own
+// struct client: a plain command out, then recv(4), struct.unpack, the
+// JSON header, and recv(1024) until data_size bytes are in. It prints each
+// header, which holds our extra fields too, and each body.
+func TestTheNotesStructClient(t *testing.T) {
+	py := progtest.Python3(t)
+	host, port, err := net.SplitHostPort(startServer(t, &rsh.Server{}))
+	require.NoError(t, err)
+	client := progtest.Start(t, py, "-u", theNotesStructClient, host, port)
+	client.Write(t, "echo hello\nseq 1 1000\necho second\necho err >&2; exit 2\n")
+	client.CloseStdin()
+	require.Equal(t, 0, client.Wait(t), "client.py exit status\n%s", client.Output())
+
+	want := []struct{ header, body string }{
+		{"{'data_size': 6, 'exit_code': 0, 'status': 'exit status 0', 'stderr_size': 0, 'stdout_size': 6}", "hello\n"},
+		{"{'data_size': 3893, 'exit_code': 0, 'status': 'exit status 0', 'stderr_size': 0, 'stdout_size': 3893}", seqOutput(1000)},
+		{"{'data_size': 7, 'exit_code': 0, 'status': 'exit status 0', 'stderr_size': 0, 'stdout_size': 7}", "second\n"},
+		{"{'data_size': 4, 'exit_code': 2, 'status': 'exit status 2', 'stderr_size': 4, 'stdout_size': 0}", "err\n"},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", "../testdata/notes_framed_client.py", host, port)
-	cmd.Stdin = strings.NewReader("echo hello\nseq 1 1000\necho second\necho err >&2; exit 2\n")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("python client: %v\nstderr:\n%s", err, stderr.String())
+	var b strings.Builder
+	for _, w := range want {
+		fmt.Fprintf(&b, ">>> :%s\n%s\n", w.header, w.body)
 	}
-	// The script prints each reply's body followed by a line "=== end".
-	replies := strings.Split(stdout.String(), "=== end\n")
-	want := []string{"hello\n", seqOutput(1000), "second\n", "err\n", ""}
-	if len(replies) != len(want) {
-		t.Fatalf("python client printed %d replies, want %d:\n%s", len(replies)-1, len(want)-1, stdout.String())
-	}
-	for i := range want {
-		if replies[i] != want[i] {
-			t.Errorf("reply %d = %.60q, want %.60q", i, replies[i], want[i])
-		}
-	}
-	// It printed each header dict, as the notes do, on stderr here; it
-	// holds our extra fields, which the notes' client simply ignores.
-	if !strings.Contains(stderr.String(), "'exit_code': 2") {
-		t.Errorf("python client's headers lack exit_code 2:\n%s", stderr.String())
-	}
+	b.WriteString(">>> :")
+	assert.Equal(t, b.String(), client.Stdout.String())
 }

@@ -1,20 +1,11 @@
 package rsh
 
-import "time"
+import (
+	"fmt"
+	"io"
+	"net"
 
-// Sizes and limits of the protocol.
-const (
-	// RawCommandSize is the most a raw (unframed) command can hold: the
-	// server reads it with one read of this size, as the notes' recv(1024)
-	// does. Longer raw commands are cut, and the rest is read as the next
-	// command; send a framed request to avoid that.
-	RawCommandSize = 1024
-	// MaxCommandSize is the largest framed command the server accepts.
-	MaxCommandSize = 64 << 10
-	// DefaultTimeout is the time limit of a command when Server.Timeout is 0.
-	DefaultTimeout = 30 * time.Second
-	// DefaultMaxOutput is the output cap when Server.MaxOutput is 0.
-	DefaultMaxOutput = 16 << 20
+	"github.com/gosockets/tutorial/04-struct-framing/frame"
 )
 
 // Reply is the header of the server's answer to one command. Its JSON form,
@@ -33,10 +24,36 @@ type Reply struct {
 	StdoutSize int64 `json:"stdout_size"`
 	StderrSize int64 `json:"stderr_size"`
 	// Killed is empty unless the server killed the command or cut its
-	// output, and then says why, for instance "time limit 30s exceeded".
-	// Output written before the kill is still in the body, up to the cap.
+	// output, and then says why, for instance "time limit 30s exceeded"
+	// or KilledByShutdown. Output written before the kill is still in
+	// the body, up to the cap.
 	Killed string `json:"killed,omitempty"`
-	// Error is set when the server could not run the command at all (a bad
-	// request, a failure to start sh). The body is then empty.
+	// Error is set when the server did not run the command at all (a bad
+	// request, a failure to start sh, ErrServerBusy). The body is then
+	// empty.
 	Error string `json:"error,omitempty"`
+}
+
+// sendReply writes out as one frame: the header, then stdout, then stderr,
+// streamed from the spool files.
+func sendReply(conn net.Conn, out *outcome) error {
+	rep := Reply{
+		ExitCode:   out.exitCode,
+		Status:     out.status,
+		StdoutSize: out.stdout.n,
+		StderrSize: out.stderr.n,
+		Killed:     out.killed,
+	}
+	size := out.stdout.n + out.stderr.n
+	body := io.MultiReader(out.stdout.reader(), out.stderr.reader())
+	return frame.Write(conn, rep, size, body)
+}
+
+// sendError tells the client that its command was not run.
+func (s *Server) sendError(conn net.Conn, err error) error {
+	if s.Unframed {
+		_, werr := fmt.Fprintf(conn, "[rsh: %v]\n", err)
+		return werr
+	}
+	return frame.WriteBytes(conn, Reply{ExitCode: -1, Error: err.Error()}, nil)
 }

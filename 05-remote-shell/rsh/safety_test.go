@@ -10,31 +10,26 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/04-struct-framing/progtest"
 	"github.com/gosockets/tutorial/05-remote-shell/rsh"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestTimeLimitKillsTheCommandAndSaysWhy(t *testing.T) {
 	// The limit leaves the shell ample time to print "before", even on a
 	// loaded machine.
-	addr := startServer(t, &rsh.Server{Timeout: 2 * time.Second})
+	addr := startServer(t, &rsh.Server{TimeLimit: 2 * time.Second})
 	c := rsh.NewClient(dial(t, addr))
 
 	got := run(t, c, "echo before; sleep 60; echo after")
-	if got.rep.Killed != "time limit 2s exceeded" {
-		t.Errorf("Killed = %q, want %q", got.rep.Killed, "time limit 2s exceeded")
-	}
-	if got.rep.ExitCode != -1 || got.rep.Status != "signal: killed" {
-		t.Errorf("exit = %d %q, want -1 %q", got.rep.ExitCode, got.rep.Status, "signal: killed")
-	}
+	assert.Equal(t, "time limit 2s exceeded", got.rep.Killed)
+	assert.Equal(t, -1, got.rep.ExitCode)
+	assert.Equal(t, "signal: killed", got.rep.Status)
 	// What the command printed before the kill still arrives.
-	if got.stdout != "before\n" {
-		t.Errorf("stdout = %q, want %q", got.stdout, "before\n")
-	}
+	assert.Equal(t, "before\n", got.stdout)
 	// The connection is still good for the next command.
-	if got := run(t, c, "echo next"); got.stdout != "next\n" {
-		t.Errorf("after a kill, reply = %q, want %q", got.stdout, "next\n")
-	}
+	assert.Equal(t, "next\n", run(t, c, "echo next").stdout, "reply after a kill")
 }
 
 func TestOutputCapKillsTheCommandAndSaysWhy(t *testing.T) {
@@ -59,9 +54,7 @@ func TestOutputCapKillsTheCommandAndSaysWhy(t *testing.T) {
 			c := rsh.NewClient(dial(t, addr))
 			got := run(t, c, tt.command)
 			want := "output limit of 65536 bytes exceeded"
-			if got.rep.Killed != want {
-				t.Errorf("%q: Killed = %q, want %q", tt.command, got.rep.Killed, want)
-			}
+			assert.Equal(t, want, got.rep.Killed, "Killed for %q", tt.command)
 			if got.rep.StdoutSize+got.rep.StderrSize != limit || got.rep.StdoutSize > tt.maxStdout ||
 				(tt.maxStdout == limit && got.rep.StdoutSize != limit) {
 				t.Errorf("%q: sizes = %d+%d, want %d in all, at most %d of it stdout", tt.command,
@@ -81,10 +74,9 @@ func TestOutputCapKillsTheCommandAndSaysWhy(t *testing.T) {
 func TestOutputExactlyAtTheCapIsNotKilled(t *testing.T) {
 	addr := startServer(t, &rsh.Server{MaxOutput: 6})
 	c := rsh.NewClient(dial(t, addr))
-	if got := run(t, c, "echo 12345"); got.rep.Killed != "" || got.stdout != "12345\n" {
-		t.Errorf("6 bytes under a 6-byte cap: killed %q, stdout %q; want not killed, %q",
-			got.rep.Killed, got.stdout, "12345\n")
-	}
+	got := run(t, c, "echo 12345")
+	assert.Equal(t, "", got.rep.Killed, "6 bytes under a 6-byte cap")
+	assert.Equal(t, "12345\n", got.stdout)
 }
 
 func TestCommandsGetNoStdin(t *testing.T) {
@@ -97,20 +89,18 @@ func TestCommandsGetNoStdin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := run(t, c, tt.command)
-		if got.stdout != tt.want || got.rep.Killed != "" {
-			t.Errorf("%q: stdout %q, killed %q; want %q, not killed", tt.command, got.stdout, got.rep.Killed, tt.want)
-		}
+		assert.Equal(t, tt.want, got.stdout, "stdout of %q", tt.command)
+		assert.Equal(t, "", got.rep.Killed, "Killed for %q", tt.command)
 	}
 }
 
 func TestPythonReadingStdinReturnsAtOnce(t *testing.T) {
-	requirePython(t)
+	progtest.Python3(t)
 	addr := startServer(t, &rsh.Server{})
 	c := rsh.NewClient(dial(t, addr))
 	got := run(t, c, `python3 -c 'import sys; print(len(sys.stdin.read()))'`)
-	if got.stdout != "0\n" || got.rep.Killed != "" {
-		t.Errorf("python3 reading stdin: stdout %q, killed %q; want %q, not killed", got.stdout, got.rep.Killed, "0\n")
-	}
+	assert.Equal(t, "0\n", got.stdout, "python3 reading stdin")
+	assert.Equal(t, "", got.rep.Killed)
 }
 
 // TestUnframedDuplicateStderrSendSendsNothing runs the notes' unframed server,
@@ -129,9 +119,7 @@ func TestUnframedDuplicateStderrSendSendsNothing(t *testing.T) {
 	// anything the next command prints.
 	_, err = conn.Write([]byte("echo next"))
 	require.NoError(t, err)
-	if got := readN(t, conn, len("next\n")); got != "next\n" {
-		t.Errorf("bytes after the first reply = %q, want %q (the duplicate send must be empty)", got, "next\n")
-	}
+	assert.Equal(t, "next\n", readN(t, conn, len("next\n")), "bytes after the first reply (the duplicate send must be empty)")
 	// The server logged what the second reads of the pipes returned:
 	// 0 bytes and io.EOF, from both.
 	want := "stderr_bytes=0 stderr_err=EOF stdout_bytes=0 stdout_err=EOF"
@@ -145,20 +133,18 @@ func TestUnframedClientReportsNoReplyForEmptyOutput(t *testing.T) {
 	c := rsh.NewClient(dial(t, addr))
 	// true prints nothing, so the unframed server sends nothing and the
 	// notes' client would wait in recv forever. Ours gives up after wait.
-	if _, err := c.RunUnframed("true", 200*time.Millisecond); err != rsh.ErrNoReply {
+	if _, err := c.RunUnframed("true", 200*time.Millisecond); !errors.Is(err, rsh.ErrNoReply) {
 		t.Errorf("RunUnframed(true) error = %v, want ErrNoReply", err)
 	}
 }
 
 func TestUnframedKillIsReportedInTheText(t *testing.T) {
-	addr := startServer(t, &rsh.Server{Unframed: true, Timeout: 200 * time.Millisecond})
+	addr := startServer(t, &rsh.Server{Unframed: true, TimeLimit: 200 * time.Millisecond})
 	conn := dial(t, addr)
 	_, err := conn.Write([]byte("sleep 60"))
 	require.NoError(t, err)
 	want := "\n[rsh: command killed: time limit 200ms exceeded]\n"
-	if got := readN(t, conn, len(want)); got != want {
-		t.Errorf("reply = %q, want %q", got, want)
-	}
+	assert.Equal(t, want, readN(t, conn, len(want)))
 }
 
 func TestRawAndFramedRequestsOnOneConnection(t *testing.T) {
@@ -171,14 +157,10 @@ func TestRawAndFramedRequestsOnOneConnection(t *testing.T) {
 	require.NoError(t, err)
 	_, body, err := frame.ReadBytes(conn, 1<<20)
 	require.NoError(t, err)
-	if string(body) != "raw\n" {
-		t.Errorf("raw request: reply %q, want %q", body, "raw\n")
-	}
+	assert.Equal(t, "raw\n", string(body), "reply to a raw request")
 	// A framed command longer than one raw read.
 	long := "echo " + strings.Repeat("x", 3000)
-	if got := run(t, c, long); got.stdout != strings.Repeat("x", 3000)+"\n" {
-		t.Errorf("framed 3005-byte command: got %d bytes of output, want 3001", len(got.stdout))
-	}
+	assert.Equal(t, strings.Repeat("x", 3000)+"\n", run(t, c, long).stdout, "reply to a framed 3005-byte command")
 }
 
 func TestBadRequestsGetAClearError(t *testing.T) {
@@ -196,9 +178,7 @@ func TestBadRequestsGetAClearError(t *testing.T) {
 			t.Errorf("reply error = %q, want it to name the 65536-byte limit", rep.Error)
 		}
 		c := rsh.NewClient(conn)
-		if got := run(t, c, "echo still here"); got.stdout != "still here\n" {
-			t.Errorf("after a refused command: %q, want %q", got.stdout, "still here\n")
-		}
+		assert.Equal(t, "still here\n", run(t, c, "echo still here").stdout, "after a refused command")
 	})
 	t.Run("header that is not JSON closes the connection", func(t *testing.T) {
 		conn := dial(t, addr)
@@ -227,15 +207,11 @@ func TestBadRequestsGetAClearError(t *testing.T) {
 			t.Errorf("reply error = %q, want it to name the zero byte", rep.Error)
 		}
 		c := rsh.NewClient(conn)
-		if got := run(t, c, "echo still here"); got.stdout != "still here\n" {
-			t.Errorf("after a refused command: %q, want %q", got.stdout, "still here\n")
-		}
+		assert.Equal(t, "still here\n", run(t, c, "echo still here").stdout, "after a refused command")
 	})
 	// The server survived all of it.
 	c := rsh.NewClient(dial(t, addr))
-	if got := run(t, c, "echo ok"); got.stdout != "ok\n" {
-		t.Errorf("after bad requests: %q, want %q", got.stdout, "ok\n")
-	}
+	assert.Equal(t, "ok\n", run(t, c, "echo ok").stdout, "after bad requests")
 }
 
 func TestClientRefusesCommandsItCannotSend(t *testing.T) {
@@ -279,8 +255,7 @@ func TestLargeStderrDoesNotDeadlock(t *testing.T) {
 	addr := startServer(t, &rsh.Server{})
 	c := rsh.NewClient(dial(t, addr))
 	got := run(t, c, "head -c 200000 /dev/zero >&2; echo done")
-	if got.stdout != "done\n" || len(got.stderr) != 200000 || got.rep.Killed != "" {
-		t.Errorf("stdout %q, %d bytes of stderr, killed %q; want %q, 200000, not killed",
-			got.stdout, len(got.stderr), got.rep.Killed, "done\n")
-	}
+	assert.Equal(t, "done\n", got.stdout)
+	assert.Len(t, got.stderr, 200000)
+	assert.Equal(t, "", got.rep.Killed)
 }

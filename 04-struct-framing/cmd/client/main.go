@@ -9,12 +9,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/message"
 )
@@ -24,17 +24,32 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ error }
+
+func exitStatus(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "server address (host:port)")
-	timeout := fs.Duration("timeout", 10*time.Second, "limit for connecting and for each reply")
+	fs.SetOutput(io.Discard) // errors go to main, as one line; -h prints the usage
+	addr := fs.String("addr", message.DefaultAddr, "server address (host:port)")
+	timeout := fs.Duration("timeout", message.DefaultTimeout, "limit on connecting and on each reply")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return nil
+		}
+		return usageError{err}
 	}
 	msgs := fs.Args()
 	if len(msgs) == 0 {

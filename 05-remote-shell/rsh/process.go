@@ -1,10 +1,12 @@
 package rsh
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
@@ -17,19 +19,13 @@ import (
 // pipes open would otherwise hold the connection forever.
 const killGrace = 2 * time.Second
 
-// readResult records one read call: the bytes it returned and its error.
-type readResult struct {
-	Data []byte
-	Err  error
-}
-
 // outcome is a finished command: its spooled output and how it ended.
 type outcome struct {
 	stdout, stderr spool
 	exitCode       int
 	status         string
 	killed         string
-	// secondStderr and secondStdout are the notes' extra reads of the
+	// secondStderr and secondStdout are the note's extra reads of the
 	// already drained pipes; they are made only in unframed mode.
 	secondStderr, secondStdout readResult
 }
@@ -59,56 +55,27 @@ func (s *spool) reader() io.Reader {
 	return io.NewSectionReader(s.f, 0, s.n)
 }
 
-// budget is the output cap shared by stdout and stderr.
-type budget struct {
-	mu   sync.Mutex
-	left int64
-	err  error // first error writing a spool file
-	over chan struct{}
-	once sync.Once
-}
-
-func (b *budget) trip() { b.once.Do(func() { close(b.over) }) }
-
-func (b *budget) tripped() bool {
-	select {
-	case <-b.over:
-		return true
-	default:
-		return false
-	}
-}
-
-// cappedWriter writes into a spool until the shared budget runs out, then
-// drops the rest. It always reports the whole write as done, so the copy
-// from the pipe keeps draining and the command never blocks on a full pipe.
-type cappedWriter struct {
-	b *budget
-	s *spool
-}
-
-func (w cappedWriter) Write(p []byte) (int, error) {
-	w.b.mu.Lock()
-	allow := min(int64(len(p)), w.b.left)
-	w.b.left -= allow
-	w.b.mu.Unlock()
-	if allow < int64(len(p)) {
-		w.b.trip()
-	}
-	if allow > 0 {
-		n, err := w.s.f.Write(p[:allow])
-		w.s.n += int64(n)
-		if err != nil {
-			w.b.mu.Lock()
-			if w.b.err == nil {
-				w.b.err = err
-			}
-			w.b.left = 0
-			w.b.mu.Unlock()
-			w.b.trip()
+// runWatched runs command while watching the connection: if the client
+// disconnects before the command ends, the command is killed.
+func (s *Server) runWatched(conn net.Conn, br *bufio.Reader, command string) (*outcome, error) {
+	ctx, cancel := context.WithCancelCause(s.commands())
+	defer cancel(nil)
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		// Peek waits for the next byte without consuming it: a byte means
+		// the client is still there (it sent its next command early); an
+		// error other than a deadline means it has gone.
+		if _, err := br.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel(errClientGone)
 		}
-	}
-	return len(p), nil
+	}()
+	out, err := s.execute(ctx, command, s.Unframed)
+	// Stop the watcher: a read deadline in the past wakes its Peek.
+	conn.SetReadDeadline(time.Now())
+	<-watching
+	conn.SetReadDeadline(time.Time{})
+	return out, err
 }
 
 // execute runs command with sh -c and no stdin, in a process group of its
@@ -116,7 +83,7 @@ func (w cappedWriter) Write(p []byte) (int, error) {
 // server then kills the rest of the group, so nothing the command started in
 // the background outlives it. The group is killed sooner when the time limit
 // passes, when the output cap is reached or when ctx ends (context.Cause(ctx)
-// is then the reason). With secondRead set, execute repeats the notes' second
+// is then the reason). With secondRead set, execute repeats the note's second
 // read of the drained pipes.
 func (s *Server) execute(ctx context.Context, command string, secondRead bool) (out *outcome, err error) {
 	out = &outcome{}
@@ -158,7 +125,10 @@ func (s *Server) execute(ctx context.Context, command string, secondRead bool) (
 		return out, err
 	}
 
-	b := &budget{left: s.maxOutput(), over: make(chan struct{})}
+	// Drain both pipes at once, into the spool files: reading stdout to
+	// the end first, as the note does, deadlocks on a command that fills
+	// the stderr pipe first.
+	b := newBudget(s.maxOutput())
 	copied := make(chan struct{})
 	go func() {
 		var copies sync.WaitGroup
@@ -170,13 +140,13 @@ func (s *Server) execute(ctx context.Context, command string, secondRead bool) (
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	timer := time.NewTimer(s.timeout())
+	timer := time.NewTimer(s.timeLimit())
 	defer timer.Stop()
 	var waitErr error
 	select {
 	case waitErr = <-exited:
 	case <-timer.C:
-		out.killed = fmt.Sprintf("time limit %v exceeded", s.timeout())
+		out.killed = fmt.Sprintf("time limit %v exceeded", s.timeLimit())
 	case <-b.over:
 		out.killed = overLimit(s.maxOutput())
 	case <-ctx.Done():
@@ -208,12 +178,8 @@ func (s *Server) execute(ctx context.Context, command string, secondRead bool) (
 	if secondRead {
 		out.secondStderr, out.secondStdout = readDrainedAgain(outR, errR)
 	}
-
-	b.mu.Lock()
-	spoolErr := b.err
-	b.mu.Unlock()
-	if spoolErr != nil {
-		return out, fmt.Errorf("store output: %w", spoolErr)
+	if err := b.spoolErr(); err != nil {
+		return out, fmt.Errorf("store output: %w", err)
 	}
 
 	out.exitCode = cmd.ProcessState.ExitCode()
@@ -223,24 +189,4 @@ func (s *Server) execute(ctx context.Context, command string, secondRead bool) (
 		return out, waitErr
 	}
 	return out, nil
-}
-
-func overLimit(n int64) string {
-	return fmt.Sprintf("output limit of %d bytes exceeded", n)
-}
-
-// readDrainedAgain repeats what the notes' unframed server does after it has
-// sent stdout and stderr: err = res.stderr.read(), and if that is empty,
-// res.stdout.read(). Both pipes are already read to the end, so each read
-// returns 0 bytes and io.EOF: the notes' third send has nothing to send.
-func readDrainedAgain(stdout, stderr io.Reader) (errRead, outRead readResult) {
-	buf := make([]byte, RawCommandSize)
-	n, err := stderr.Read(buf)
-	errRead = readResult{buf[:n], err}
-	if n == 0 {
-		buf = make([]byte, RawCommandSize)
-		n, err = stdout.Read(buf)
-		outRead = readResult{buf[:n], err}
-	}
-	return errRead, outRead
 }
