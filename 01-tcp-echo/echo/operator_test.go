@@ -2,7 +2,6 @@ package echo_test
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -34,11 +33,11 @@ func (b *syncBuffer) String() string {
 }
 
 // In interactive mode the operator types each reply, as in the notes' server.
-func TestInteractiveOperatorTypesReplies(t *testing.T) {
+func TestOperatorTypesReplies(t *testing.T) {
 	opR, opW := io.Pipe()
 	t.Cleanup(func() { opW.Close() })
 	var prompt syncBuffer
-	addr := startServer(t, &echo.Server{Operator: opR, Prompt: &prompt})
+	addr := startServer(t, &echo.Server{Reply: echo.OperatorReplies(opR, &prompt)})
 	conn := dial(t, addr)
 	replies := bufio.NewReader(conn)
 	// The operator's lines go through a goroutine: io.Pipe blocks a writer
@@ -72,8 +71,8 @@ func TestInteractiveOperatorTypesReplies(t *testing.T) {
 
 // When the operator's input ends, the conversation ends and Serve returns
 // ErrOperatorGone.
-func TestInteractiveOperatorGone(t *testing.T) {
-	s := &echo.Server{Operator: strings.NewReader("only reply")}
+func TestOperatorGone(t *testing.T) {
+	s := &echo.Server{Reply: echo.OperatorReplies(strings.NewReader("only reply"), nil)}
 	ln := listen(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()
@@ -100,11 +99,11 @@ func TestInteractiveOperatorGone(t *testing.T) {
 }
 
 // Close does not wait for an operator who never answers.
-func TestInteractiveCloseWhileWaitingForOperator(t *testing.T) {
+func TestOperatorCloseWhileWaitingForOperator(t *testing.T) {
 	opR, opW := io.Pipe()
 	defer opW.Close()
 	logger, logs := newLogRecorder()
-	s := &echo.Server{Operator: opR, Logger: logger}
+	s := &echo.Server{Reply: echo.OperatorReplies(opR, nil), Logger: logger}
 	ln := listen(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()
@@ -116,7 +115,7 @@ func TestInteractiveCloseWhileWaitingForOperator(t *testing.T) {
 	require.NoError(t, s.Close())
 	select {
 	case err := <-errc:
-		assert.True(t, errors.Is(err, echo.ErrServerClosed), "Serve() = %v, want ErrServerClosed", err)
+		assert.ErrorIs(t, err, echo.ErrServerClosed, "Serve()")
 	case <-time.After(timeout):
 		t.Fatal("Serve did not return after Close")
 	}
