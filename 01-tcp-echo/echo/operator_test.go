@@ -2,6 +2,7 @@ package echo_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -119,4 +120,40 @@ func TestOperatorCloseWhileWaitingForOperator(t *testing.T) {
 	case <-time.After(timeout):
 		t.Fatal("Serve did not return after Close")
 	}
+}
+
+// A ReadLine given up when its context ends does not lose the line typed
+// for it: the next ReadLine returns it. At the end of the input ReadLine
+// returns ErrOperatorGone.
+func TestOperatorKeepsLineTypedAfterCancel(t *testing.T) {
+	in, typist := io.Pipe()
+	t.Cleanup(func() { typist.Close() })
+	op := echo.NewOperator(in)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := op.ReadLine(ctx)
+		gaveUp <- err
+	}()
+	cancel()
+	assert.ErrorIs(t, <-gaveUp, context.Canceled)
+
+	typed := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(typist, "typed late\nlast, no newline")
+		typist.Close() // the end of the input
+		typed <- err
+	}()
+	ctx, cancel = context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	line, err := op.ReadLine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "typed late\n", string(line))
+	line, err = op.ReadLine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "last, no newline", string(line), "a last line, at the end of the input")
+	require.NoError(t, <-typed)
+	_, err = op.ReadLine(ctx)
+	assert.ErrorIs(t, err, echo.ErrOperatorGone)
 }
