@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,9 +26,7 @@ type binaries struct{ server, client string }
 func startServer(t *testing.T, b binaries, args ...string) (*proctest.Proc, string) {
 	t.Helper()
 	p := proctest.Start(t, b.server, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	_, addr, ok := strings.Cut(p.Stderr.Line(t, "msg=listening"), "addr=")
-	require.True(t, ok, "the listening line names no address")
-	return p, addr
+	return p, p.Stderr.After(t, "msg=listening addr=")
 }
 
 // freeAddr returns a loopback address on which nothing listens.
@@ -213,7 +210,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("our client, the note's Python server", func(t *testing.T) {
 		py := proctest.Python(t)
 		srv := proctest.Start(t, py, "-u", filepath.Join("..", "note", "testdata", "server.py"), "0")
-		addr := strings.TrimPrefix(srv.Stdout.Line(t, "start....."), "start..... ")
+		addr := srv.Stdout.After(t, "start..... ")
 		client := proctest.Start(t, b.client, "-addr", addr)
 
 		turn(t, client, srv, "hello", "客户端发来的消息 hello", "hi, typed in Python")
@@ -230,7 +227,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("our client, the note's ThreadingTCPServer", func(t *testing.T) {
 		py := proctest.Python(t)
 		srv := proctest.Start(t, py, "-u", filepath.Join("testdata", "threading_server.py"), "0")
-		addr := strings.TrimPrefix(srv.Stdout.Line(t, "serving on"), "serving on ")
+		addr := srv.Stdout.After(t, "serving on ")
 		client := proctest.Start(t, b.client, "-addr", addr)
 
 		turn(t, client, srv, "hello", "hello", "hi from a thread")

@@ -7,7 +7,6 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,15 +16,6 @@ import (
 )
 
 const pkg = "github.com/gosockets/tutorial/01-tcp-echo/note/"
-
-// startedAt returns the address from the "start..... ADDR" line that both
-// servers print first.
-func startedAt(t *testing.T, srv *proctest.Proc) string {
-	t.Helper()
-	addr, ok := strings.CutPrefix(srv.Stdout.Line(t, "start....."), "start..... ")
-	require.True(t, ok, "the server's first line names no address")
-	return addr
-}
 
 // bothRunning checks that neither side of a conversation has exited.
 func bothRunning(t *testing.T, a, b *proctest.Proc) {
@@ -41,7 +31,7 @@ func TestNoteProgramsTalkToPython(t *testing.T) {
 
 	t.Run("Go server, Python client", func(t *testing.T) {
 		srv := proctest.Start(t, server, "-addr", "127.0.0.1:0")
-		_, port, err := net.SplitHostPort(startedAt(t, srv))
+		_, port, err := net.SplitHostPort(srv.Stdout.After(t, "start..... "))
 		require.NoError(t, err)
 		cli := proctest.Start(t, py, "-u", filepath.Join("testdata", "client.py"), port)
 
@@ -72,7 +62,7 @@ func TestNoteProgramsTalkToPython(t *testing.T) {
 
 	t.Run("Python server, Go client", func(t *testing.T) {
 		srv := proctest.Start(t, py, "-u", filepath.Join("testdata", "server.py"), "0")
-		cli := proctest.Start(t, client, "-addr", startedAt(t, srv))
+		cli := proctest.Start(t, client, "-addr", srv.Stdout.After(t, "start..... "))
 
 		cli.Type(t, "\n \nhello\n")
 		assert.Equal(t, "客户端发来的消息 hello", srv.Stdout.Line(t, "客户端发来的消息"))

@@ -307,4 +307,12 @@ func (s *Stream) Line(t testing.TB, substr string) string {
 	return line
 }
 
+// After returns what follows prefix in the next line that contains it, such
+// as the address in a server's "listening on ADDR" line.
+func (s *Stream) After(t testing.TB, prefix string) string {
+	t.Helper()
+	_, rest, _ := strings.Cut(s.Line(t, prefix), prefix)
+	return rest
+}
+
 func quote(s string) string { return `"` + strings.ReplaceAll(s, "\n", `\n`) + `"` }
