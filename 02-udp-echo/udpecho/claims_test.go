@@ -135,8 +135,8 @@ func TestClaimU3_EmptyDatagramArrivesWithSenderAddress(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, reply, "reply to an empty datagram")
 		got := rec.waitFor(t, "datagram", 1)[0]
-		assert.Equal(t, "0", got.Attrs["len"], "logged length")
-		assert.Equal(t, c.LocalAddr().String(), got.Attrs["from"], "logged source")
+		assert.Equal(t, "0", got.Attrs["bytes"], "logged length")
+		assert.Equal(t, c.LocalAddr().String(), got.Attrs["remote"], "logged source")
 	})
 }
 
@@ -284,7 +284,7 @@ func TestClaimU8_OneSocketServesManyPeers(t *testing.T) {
 	// The log names each peer by its own source address.
 	gotFrom := map[string]string{}
 	for _, l := range rec.waitFor(t, "datagram", peers) {
-		gotFrom[l.Attrs["from"]] = l.Attrs["data"]
+		gotFrom[l.Attrs["remote"]] = l.Attrs["text"]
 	}
 	wantFrom := map[string]string{}
 	for i, c := range clients {
