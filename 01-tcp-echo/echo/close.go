@@ -16,12 +16,10 @@ import (
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.doneLocked())
-	}
+	s.closed = true
 	var err error
-	for ln := range s.listeners {
+	for ln, cancel := range s.listeners {
+		cancel()
 		if cerr := ln.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
@@ -33,48 +31,25 @@ func (s *Server) Close() error {
 	return err
 }
 
-// closeContext returns a context that ends when Close is called, for
-// s.Reply, and a function that releases it.
-func (s *Server) closeContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.mu.Lock()
-	done := s.doneLocked()
-	s.mu.Unlock()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
-}
-
-func (s *Server) doneLocked() chan struct{} {
-	if s.done == nil {
-		s.done = make(chan struct{})
-	}
-	return s.done
-}
-
 func (s *Server) shuttingDown() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
-// track records ln so that Close can close it; it reports false if the
-// server is already closed.
-func (s *Server) track(ln net.Listener) bool {
+// track records ln, and cancel, which ends the context of the Serve call
+// using it, so that Close can close both; it reports false if the server is
+// already closed.
+func (s *Server) track(ln net.Listener, cancel context.CancelFunc) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
 	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
+		s.listeners = make(map[net.Listener]context.CancelFunc)
 	}
-	s.listeners[ln] = struct{}{}
+	s.listeners[ln] = cancel
 	return true
 }
 

@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"context"
 	"errors"
 	"net"
 	"syscall"
@@ -13,7 +14,7 @@ import (
 // it waits and returns the wait, which starts at 5 ms, doubles, and stops
 // growing at 1 s. Any other failure, or Close during the wait, is returned
 // for Serve to end with.
-func (s *Server) acceptFailed(err error, delay time.Duration) (time.Duration, error) {
+func (s *Server) acceptFailed(ctx context.Context, err error, delay time.Duration) (time.Duration, error) {
 	if s.shuttingDown() {
 		return 0, ErrServerClosed
 	}
@@ -22,15 +23,12 @@ func (s *Server) acceptFailed(err error, delay time.Duration) (time.Duration, er
 	}
 	delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 	s.logger().Warn("accept failed; retrying", "err", err, "delay", delay)
-	s.mu.Lock()
-	done := s.doneLocked()
-	s.mu.Unlock()
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return delay, nil
-	case <-done:
+	case <-ctx.Done(): // Close
 		return 0, ErrServerClosed
 	}
 }

@@ -48,11 +48,10 @@ type Server struct {
 	// for ever (claim T12). Zero means no limit. See deadline.go.
 	IdleTimeout time.Duration
 
-	mu        sync.Mutex // guards what follows (close.go)
-	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]struct{} // the client each Serve call is serving
+	mu        sync.Mutex                          // guards what follows (close.go)
+	listeners map[net.Listener]context.CancelFunc // each Serve's listener, and what ends its context
+	conns     map[net.Conn]struct{}               // the client each Serve call is serving
 	closed    bool
-	done      chan struct{} // closed by Close
 }
 
 // ListenAndServe listens on s.Addr and then calls Serve. It always returns a
@@ -81,19 +80,19 @@ func (s *Server) ListenAndServe() error {
 // ErrServerClosed; if s.Reply fails, it returns that error.
 func (s *Server) Serve(ln net.Listener) error {
 	defer ln.Close()
-	if !s.track(ln) {
+	ctx, cancel := context.WithCancel(context.Background()) // Close ends it
+	defer cancel()
+	if !s.track(ln, cancel) {
 		return ErrServerClosed
 	}
 	defer s.untrack(ln)
-	ctx, stop := s.closeContext()
-	defer stop()
 	s.logger().Info("listening", "addr", ln.Addr().String())
 
 	var delay time.Duration // after a failed Accept (retry.go)
 	for {                   // The connection loop: one client after another.
 		conn, err := ln.Accept() // conn, addr = phone.accept()
 		if err != nil {
-			if delay, err = s.acceptFailed(err, delay); err != nil {
+			if delay, err = s.acceptFailed(ctx, err, delay); err != nil {
 				return err
 			}
 			continue
