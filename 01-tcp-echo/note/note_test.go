@@ -81,7 +81,7 @@ func TestNoteProgramsTalkToPython(t *testing.T) {
 		assert.Equal(t, 0, cli.Exit(t), "Go client's exit status")
 		assert.Empty(t, cli.Stderr.String(), "Go client's errors")
 		assert.Equal(t, `>> :>> :>> :has send=========>`+"\n"+`has recv==========>`+"\n"+`b"hi, typed at the Python server"`+"\n"+
-			`>> :has send=========>`+"\n"+`has recv==========>`+"\n"+`b"bye"`+"\n"+`>> :`, cli.Stdout.String(), "Go client's screen")
+			`>> :has send=========>`+"\n"+`has recv==========>`+"\n"+`b"bye"`+"\n"+`>> :`+"\n", cli.Stdout.String(), "Go client's screen")
 		assert.False(t, srv.Exited(), "the server goes on after its client leaves (T7)")
 	})
 }

@@ -69,6 +69,6 @@ func TestNoteProgramsTalkToPython(t *testing.T) {
 		cli.CloseStdin(t)
 		assert.Equal(t, 0, cli.Exit(t), "Go client's exit status")
 		assert.Empty(t, cli.Stderr.String(), "Go client's errors")
-		assert.Equal(t, ">>:", cli.Stdout.Next(t, ">>:"), "Go client's last prompt")
+		assert.Equal(t, ">>:\n", cli.Stdout.Next(t, "\n"), "Go client's last prompt, ended at the end of input")
 	})
 }

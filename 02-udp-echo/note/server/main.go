@@ -37,6 +37,7 @@ func main() {
 		fmt.Print(">> :")
 		line, err := stdin.ReadString('\n') // msg = input('>> :').strip()
 		if line == "" && err != nil {       // input() raises EOFError; we stop
+			fmt.Println()
 			return
 		}
 		msg := strings.TrimSpace(line)
