@@ -192,7 +192,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // T6: when the peer closes, recv stops blocking: io.EOF, and again io.EOF at
-// once on every later call (the busy loop the notes warn about).
+// once on every later call (the busy loop the note warns about).
 func TestClaimT6_OrderlyCloseGivesEOF(t *testing.T) {
 	client, server := pair(t)
 	require.NoError(t, client.Close())

@@ -33,7 +33,7 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// In interactive mode the operator types each reply, as in the notes' server.
+// In interactive mode the operator types each reply, as in the note's server.
 func TestOperatorTypesReplies(t *testing.T) {
 	opR, opW := io.Pipe()
 	t.Cleanup(func() { opW.Close() })

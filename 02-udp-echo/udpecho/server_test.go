@@ -35,7 +35,7 @@ func TestServerEchoesAnyDatagram(t *testing.T) {
 		{"every byte value", all},
 		{"invalid UTF-8", []byte{0xff, 0xfe, 'x', 0xc3}},
 		{"Chinese", []byte("你好,世界")},
-		{"larger than the notes' 1024-byte buffer", bytes.Repeat([]byte("z"), 5000)},
+		{"larger than the note's 1024-byte buffer", bytes.Repeat([]byte("z"), 5000)},
 		{"largest IPv4 payload", bytes.Repeat([]byte{0xab}, udpecho.MaxPayload)},
 	}
 	for _, tt := range tests {
