@@ -89,7 +89,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.logger().Info("listening", "addr", ln.Addr().String())
 
 	var delay time.Duration // after a failed Accept (retry.go)
-	for {                   // The connection loop: one client after another.
+
+	for { // The connection loop: one client after another.
 		conn, err := ln.Accept() // conn, addr = phone.accept()
 		if err != nil {
 			if delay, err = s.acceptFailed(ctx, err, delay); err != nil {

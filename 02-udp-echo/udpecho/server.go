@@ -107,7 +107,8 @@ func (s *Server) Serve(pc net.PacketConn) error {
 
 	buf := make([]byte, readBufSize)
 	var delay time.Duration // after a failed read (retry.go)
-	for {                   // One datagram after another, from anyone.
+
+	for { // One datagram after another, from anyone.
 		n, from, err := pc.ReadFrom(buf) // msg, addr = t.recvfrom(Bufsize)
 		if err != nil {
 			if delay, err = s.readFailed(ctx, err, delay); err != nil {
