@@ -9,4 +9,9 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/gosockets/tutorial/01-tcp-echo v0.0.0
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
+
+replace github.com/gosockets/tutorial/01-tcp-echo => ../01-tcp-echo

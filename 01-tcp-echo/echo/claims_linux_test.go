@@ -133,7 +133,7 @@ func rawListen(t *testing.T, addr netip.AddrPort, reuse bool, backlog int) (fd i
 }
 
 // T8: while a connection on the port sits in TIME_WAIT, a socket without
-// SO_REUSEADDR cannot bind the port; with the option (the notes' setsockopt
+// SO_REUSEADDR cannot bind the port; with the option (the note's setsockopt
 // line, and Go's default) it can.
 func TestClaimT8_WithoutReuseAddrBindFailsInTimeWait(t *testing.T) {
 	addr := netip.MustParseAddrPort(leaveTimeWait(t))
@@ -191,7 +191,7 @@ func TestClaimT9_AcceptQueueHoldsBacklogPlusOne(t *testing.T) {
 }
 
 // T9: Go does not take a backlog from the caller: it passes the kernel's
-// limit, net.core.somaxconn, so many clients can wait (the notes use 5).
+// limit, net.core.somaxconn, so many clients can wait (the note uses 5).
 func TestClaimT9_GoListenerBacklogIsLarge(t *testing.T) {
 	data, err := os.ReadFile("/proc/sys/net/core/somaxconn")
 	require.NoError(t, err)

@@ -134,7 +134,7 @@ func TestClaimT4_ClientWaitsAfterEmptySend(t *testing.T) {
 	logger, logs := newLogRecorder()
 	addr := startServer(t, &echo.Server{Logger: logger})
 	conn := dial(t, addr)
-	logs.wait(t, "connected")
+	logs.wait(t, "client connected")
 
 	_, err := conn.Write(nil)
 	require.NoError(t, err)
@@ -158,7 +158,7 @@ func TestClaimT4_ClientSkipsBlankLines(t *testing.T) {
 	assert.Equal(t, "hello\n", out.String())
 	require.NoError(t, conn.Close())
 	var msgs []string
-	for _, e := range logs.until(t, "disconnected") {
+	for _, e := range logs.until(t, "client left") {
 		if e.msg == "message" {
 			msgs = append(msgs, e.attrs["text"])
 		}
@@ -177,7 +177,7 @@ func TestClaimT5_ConnectWithoutServerIsRefused(t *testing.T) {
 	_, err = echo.Dial(t.Context(), addr)
 	var ce *echo.ConnectError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "cannot connect to "+addr+": connection refused (is the server running?)", err.Error())
+	assert.Equal(t, "no server at "+addr+" (connection refused): is the server running?", err.Error())
 }
 
 // freeAddr returns a loopback address that nothing listens on: it listens on
@@ -192,7 +192,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // T6: when the peer closes, recv stops blocking: io.EOF, and again io.EOF at
-// once on every later call (the busy loop the notes warn about).
+// once on every later call (the busy loop the note warns about).
 func TestClaimT6_OrderlyCloseGivesEOF(t *testing.T) {
 	client, server := pair(t)
 	require.NoError(t, client.Close())
@@ -244,7 +244,7 @@ func TestClaimT6_ServerSurvivesClientLeaving(t *testing.T) {
 			first := dial(t, addr)
 			assert.Equal(t, "one", roundTrip(t, first, "one"))
 			require.NoError(t, tt.leave(first))
-			e := logs.wait(t, "disconnected")
+			e := logs.wait(t, "client left")
 			assert.Equal(t, tt.reason, e.attrs["reason"], "disconnect reason after %s", tt.name)
 
 			second := dial(t, addr)
@@ -266,7 +266,7 @@ func TestClaimT7_ConnectionLoopServesClientsInTurn(t *testing.T) {
 			assert.Equal(t, msg, roundTrip(t, conn, msg), "client %d", i)
 		}
 		require.NoError(t, conn.Close())
-		e := logs.wait(t, "disconnected")
+		e := logs.wait(t, "client left")
 		seen[e.attrs["remote"]] = true
 	}
 	assert.Len(t, seen, 3, "distinct clients served")
@@ -333,7 +333,7 @@ func TestClaimT10_SendReturnsBeforePeerReads(t *testing.T) {
 	got := make([]byte, len(msg))
 	_, err = io.ReadFull(server, got)
 	require.NoError(t, err)
-	assert.True(t, bytes.Equal(msg, got), "server read back a different 64 KiB")
+	assert.Equal(t, msg, got, "what the server read back")
 }
 
 // T10: a send blocks only when the buffers are full: with a peer that never
@@ -355,7 +355,7 @@ func TestClaimT10_SendBlocksWhenBuffersFull(t *testing.T) {
 	got := make([]byte, n)
 	_, err = io.ReadFull(server, got)
 	require.NoError(t, err)
-	assert.True(t, bytes.Equal(msg[:n], got))
+	assert.Equal(t, msg[:n], got, "what the blocked Write left in the buffers")
 	readsNothing(t, server)
 }
 
@@ -377,7 +377,7 @@ func TestClaimT11_RecvReturnsAtMost1024Bytes(t *testing.T) {
 			got = append(got, buf[:n]...)
 			reads++
 		}
-		assert.True(t, bytes.Equal(msg, got))
+		assert.Equal(t, msg, got, "the 5000 bytes, read back")
 		assert.GreaterOrEqual(t, reads, 5, "reads needed for 5000 bytes")
 	})
 
@@ -413,7 +413,7 @@ func TestClaimT12_SecondClientWaitsForFirst(t *testing.T) {
 	assert.Equal(t, "still first", roundTrip(t, first, "still first"))
 
 	require.NoError(t, first.Close())
-	logs.wait(t, "disconnected")
+	logs.wait(t, "client left")
 	buf := make([]byte, len("second"))
 	_, err = io.ReadFull(second, buf)
 	require.NoError(t, err, "second client's reply after the first left")
@@ -447,7 +447,7 @@ func TestCloseEndsCurrentConversation(t *testing.T) {
 	case <-time.After(timeout):
 		t.Fatal("Serve did not return after Close")
 	}
-	e := logs.wait(t, "disconnected")
+	e := logs.wait(t, "client left")
 	assert.Equal(t, "server closing", e.attrs["reason"])
 	_, err := conn.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "client Read after server Close")
@@ -462,7 +462,7 @@ func TestServerLogsConnectionMessageDisconnect(t *testing.T) {
 
 	remote := conn.LocalAddr().String()
 	var got []string
-	for _, msg := range []string{"listening", "connected", "message", "disconnected"} {
+	for _, msg := range []string{"listening", "client connected", "message", "client left"} {
 		e := logs.wait(t, msg)
 		got = append(got, e.msg)
 		if msg != "listening" {
@@ -473,7 +473,7 @@ func TestServerLogsConnectionMessageDisconnect(t *testing.T) {
 			assert.Equal(t, "5", e.attrs["bytes"])
 		}
 	}
-	assert.Equal(t, []string{"listening", "connected", "message", "disconnected"}, got)
+	assert.Equal(t, []string{"listening", "client connected", "message", "client left"}, got)
 }
 
 func TestServerNilLoggerIsQuiet(t *testing.T) {

@@ -10,55 +10,11 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
 // DialTimeout bounds how long Dial waits for the connection to be set up.
 const DialTimeout = 10 * time.Second
-
-// ErrBadAddress is wrapped by the error Dial returns for an address that is
-// not host:port with a port from 1 to 65535.
-var ErrBadAddress = errors.New("bad address")
-
-// ConnectError reports that Dial could not connect to a well-formed address.
-type ConnectError struct {
-	Addr string
-	Err  error
-}
-
-// Error returns one line such as "cannot connect to 127.0.0.1:8080:
-// connection refused (is the server running?)".
-func (e *ConnectError) Error() string {
-	msg := "cannot connect to " + e.Addr + ": " + cause(e.Err)
-	if errors.Is(e.Err, syscall.ECONNREFUSED) {
-		msg += " (is the server running?)"
-	}
-	return msg
-}
-
-// Unwrap returns the underlying error.
-func (e *ConnectError) Unwrap() error { return e.Err }
-
-// LostError reports that an established connection broke: the server closed
-// it (Err is io.EOF), reset it, or the network failed.
-type LostError struct {
-	Addr string
-	Err  error
-}
-
-// Error returns one line such as "connection to 127.0.0.1:8080 lost: server
-// closed the connection".
-func (e *LostError) Error() string {
-	msg := cause(e.Err)
-	if errors.Is(e.Err, io.EOF) || errors.Is(e.Err, io.ErrUnexpectedEOF) {
-		msg = "server closed the connection"
-	}
-	return "connection to " + e.Addr + " lost: " + msg
-}
-
-// Unwrap returns the underlying error.
-func (e *LostError) Unwrap() error { return e.Err }
 
 // Dial connects to the echo server at addr ("host:port"). A malformed address
 // gives an error wrapping ErrBadAddress; any other failure is a
@@ -83,31 +39,77 @@ func Dial(ctx context.Context, addr string) (net.Conn, error) {
 	return conn, nil
 }
 
-// Chat is the client's conversation loop. It reads in line by line, sends
-// each line that is not blank (claim T4: an empty send would send nothing
-// and leave the client waiting for a reply forever), and copies
-// the reply, up to and including the next newline, to out. A last line
-// without a newline is sent with one added. A line counts as blank if it is
-// empty or white space only and, newline aside, shorter than 4 KiB; it is
-// then skipped, as the notes' client skips msg.strip() == "". If prompt is not empty, Chat
-// writes it to out before reading each line.
+// Chat is the client's conversation loop. It sends each line of in that is
+// not blank, newline included, and writes to out whatever each read from
+// conn returns, as it arrives: a reply without a newline shows at once. If
+// prompt is not empty, Chat writes it before reading each line, on a line of
+// its own.
 //
-// Chat returns nil at the end of in. If the connection breaks it returns a
-// *LostError; an error reading in is returned as is. Lines and replies of any
-// length pass through in constant memory.
+// Like the note's client, Chat waits for the reply to a line to begin before
+// it reads the next line; a reply that takes several reads goes on printing
+// meanwhile. A line is blank, and skipped as the note's client skips an
+// empty msg.strip(), if it is white space only and, newline aside, shorter
+// than 4 KiB: sending no bytes would send nothing, and the client would wait
+// for ever (claim T4). A last line without a newline is sent with one.
+//
+// At the end of in, Chat closes its half of the connection (CloseWrite), so
+// the server sees the client leave, prints the rest of what the server
+// sends, and returns nil when the server closes too. If the server closes or
+// resets the connection first, Chat returns a *LostError at once, while a
+// goroutine may still be waiting for the next line of in. An error reading
+// in or writing out is returned as is. Lines and replies of any length pass
+// through in constant memory.
 func Chat(conn net.Conn, in io.Reader, out io.Writer, prompt string) error {
-	lines := bufio.NewReader(in)
-	replies := bufio.NewReader(conn)
-	lost := func(err error) error {
-		return &LostError{Addr: conn.RemoteAddr().String(), Err: err}
-	}
-	for {
-		if prompt != "" {
-			if _, err := io.WriteString(out, prompt); err != nil {
-				return err
+	scr := &screen{w: out, prompt: prompt}
+	defer scr.end()
+	got := make(chan struct{}, 1) // a read returned part of a reply
+	received := make(chan error, 1)
+	go func() { received <- receive(conn, scr, got) }()
+	stop := make(chan struct{})
+	defer close(stop)
+	sent := make(chan error, 1)
+	go func() { sent <- send(conn, bufio.NewReader(in), scr, got, stop) }()
+
+	select {
+	case err := <-received: // the server left first
+		return chatError(err)
+	case err := <-sent:
+		var cerr *connError
+		switch {
+		case errors.As(err, &cerr):
+			conn.SetReadDeadline(time.Now()) // stop receive
+			if rerr := <-received; !errors.Is(rerr, os.ErrDeadlineExceeded) {
+				return chatError(rerr) // it says more than a broken pipe
 			}
+			return &LostError{Err: cerr.err}
+		case err != nil: // reading in failed
+			conn.SetReadDeadline(time.Now())
+			<-received
+			return err
 		}
-		first, err := lines.ReadSlice('\n')
+	}
+	// The input ended: tell the server, and print the rest of the replies.
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err != nil {
+			return &LostError{Err: err}
+		}
+		if err := <-received; !errors.Is(err, io.EOF) {
+			return chatError(err)
+		}
+		return nil
+	}
+	conn.SetReadDeadline(time.Now())
+	<-received
+	return nil
+}
+
+// send reads in line by line and sends each line that is not blank, then
+// waits for the reply to begin. It returns nil at the end of in or when stop
+// is closed.
+func send(conn net.Conn, in *bufio.Reader, scr *screen, got <-chan struct{}, stop <-chan struct{}) error {
+	for {
+		scr.showPrompt()
+		first, err := in.ReadSlice('\n')
 		if err != bufio.ErrBufferFull && len(bytes.TrimSpace(first)) == 0 {
 			switch {
 			case err == nil:
@@ -118,51 +120,54 @@ func Chat(conn net.Conn, in io.Reader, out io.Writer, prompt string) error {
 				return err
 			}
 		}
-		// Send the line while the reply comes back: a line longer than
-		// the socket buffers would otherwise block both client and server.
-		sent := make(chan error, 1)
-		go func() {
-			err := sendLine(conn, lines, first, err)
-			if err != nil {
-				// Wake the reply reader: the reply will not be complete.
-				conn.SetReadDeadline(time.Now())
-			}
-			sent <- err
-		}()
-		rerr := copyLine(out, replies)
-		if rerr != nil {
-			conn.SetWriteDeadline(time.Now()) // wake the sender if it is stuck
+		scr.lineTyped()
+		select {
+		case <-got: // forget a read of an earlier reply
+		case <-stop:
+			return nil
+		default:
 		}
-		serr := <-sent
-		var swerr, rwerr *writeError
-		switch {
-		case serr != nil && !errors.As(serr, &swerr):
-			return serr // reading in failed
-		case errors.As(rerr, &rwerr):
-			return rwerr.err // writing out failed
-		case rerr != nil:
-			// Report what the reader saw: the sender's error may only be
-			// the deadline set above to wake it.
-			return lost(rerr)
-		case swerr != nil:
-			return lost(swerr.err)
+		if err := sendLine(conn, in, first, err); err != nil {
+			return err
+		}
+		select { // as the note's client waits in recv
+		case <-got:
+		case <-stop:
+			return nil
 		}
 	}
 }
 
-// writeError marks an error from the writing side of a copy.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
+// receive copies what each read from conn returns to scr, and signals got
+// after each read that returned data. It returns the error that ended it:
+// io.EOF when the server closed the connection.
+func receive(conn net.Conn, scr *screen, got chan<- struct{}) error {
+	buf := make([]byte, BufSize)
+	for {
+		n, err := conn.Read(buf)
+		if n > 0 {
+			if werr := scr.write(buf[:n]); werr != nil {
+				return &outError{werr}
+			}
+			select {
+			case got <- struct{}{}:
+			default: // a signal is already waiting
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
 
 // sendLine writes to w the line that starts with chunk, read from r with
 // error err, and the rest of it from r; a line that ends at EOF without a
-// newline gets one. Errors from w come back as *writeError.
+// newline gets one. Errors from w come back as *connError.
 func sendLine(w io.Writer, r *bufio.Reader, chunk []byte, err error) error {
 	for {
 		if len(chunk) > 0 {
 			if _, werr := w.Write(chunk); werr != nil {
-				return &writeError{werr}
+				return &connError{werr}
 			}
 		}
 		switch {
@@ -170,7 +175,7 @@ func sendLine(w io.Writer, r *bufio.Reader, chunk []byte, err error) error {
 			chunk, err = r.ReadSlice('\n')
 		case errors.Is(err, io.EOF):
 			if _, werr := w.Write([]byte{'\n'}); werr != nil {
-				return &writeError{werr}
+				return &connError{werr}
 			}
 			return nil
 		default:
@@ -179,45 +184,21 @@ func sendLine(w io.Writer, r *bufio.Reader, chunk []byte, err error) error {
 	}
 }
 
-// copyLine copies from r to w up to and including the next newline. It
-// returns io.ErrUnexpectedEOF if r ends first; errors from w come back as
-// *writeError.
-func copyLine(w io.Writer, r *bufio.Reader) error {
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if len(chunk) > 0 {
-			if _, werr := w.Write(chunk); werr != nil {
-				return &writeError{werr}
-			}
-		}
-		switch {
-		case err == bufio.ErrBufferFull:
-			continue
-		case errors.Is(err, io.EOF):
-			return io.ErrUnexpectedEOF
-		default:
-			return err
-		}
-	}
-}
+// connError marks an error from writing to the server.
+type connError struct{ err error }
 
-// cause returns the innermost message of a network error, such as
-// "connection refused" rather than "dial tcp 127.0.0.1:8080: connect:
-// connection refused".
-func cause(err error) string {
-	for {
-		var op *net.OpError
-		var sc *os.SyscallError
-		switch {
-		case errors.As(err, &sc):
-			err = sc.Err
-		case errors.As(err, &op) && op.Err != nil:
-			err = op.Err
-		default:
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-				return "timed out"
-			}
-			return err.Error()
-		}
+func (e *connError) Error() string { return e.err.Error() }
+
+// outError marks an error from writing to Chat's out.
+type outError struct{ err error }
+
+func (e *outError) Error() string { return e.err.Error() }
+
+// chatError turns what ended receive into what Chat returns: a *LostError,
+// or the error from writing to out as is.
+func chatError(err error) error {
+	if oerr, ok := err.(*outError); ok {
+		return oerr.err
 	}
+	return &LostError{Err: err}
 }

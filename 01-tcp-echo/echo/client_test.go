@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -32,7 +33,7 @@ func TestChat(t *testing.T) {
 		{"spaces kept", "  two  words  \n", "", "  two  words  \n"},
 		{"UTF-8", "你好,世界\n", "", "你好,世界\n"},
 		{"long line", long + "\n", "", long + "\n"},
-		{"prompt", "a\n\nb\n", ">> ", ">> a\n>> >> b\n>> "},
+		{"prompt", "a\n\nb\n", ">> ", ">> a\n>> >> b\n>> \n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,13 +100,13 @@ func TestChatReportsDroppedConnection(t *testing.T) {
 		want  string
 		is    error
 	}{
-		{"close", (*net.TCPConn).Close, "server closed the connection", io.ErrUnexpectedEOF},
+		{"close", (*net.TCPConn).Close, "connection dropped by the server", io.EOF},
 		{"reset", func(c *net.TCPConn) error {
 			if err := c.SetLinger(0); err != nil {
 				return err
 			}
 			return c.Close()
-		}, "connection reset by peer", syscall.ECONNRESET},
+		}, "connection dropped by the server: connection reset by peer", syscall.ECONNRESET},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +117,7 @@ func TestChatReportsDroppedConnection(t *testing.T) {
 			var lost *echo.LostError
 			require.ErrorAs(t, err, &lost)
 			assert.ErrorIs(t, err, tt.is)
-			assert.Equal(t, "connection to "+addr+" lost: "+tt.want, err.Error())
+			assert.Equal(t, tt.want, err.Error())
 			assert.Empty(t, out.String())
 		})
 	}
@@ -222,32 +223,85 @@ func TestChatHugeLine(t *testing.T) {
 	assert.NoError(t, <-done, "echo peer")
 }
 
-// The server answers one line and closes; the client only finds out when it
-// sends the next line. Chat must say the server closed the connection, not
-// report a side effect such as a broken pipe or its own wake-up deadline.
+// The server answers one line and closes while the client waits for its
+// next line of input. Chat says so at once; it does not wait for the input.
 func TestChatServerLeavesBetweenLines(t *testing.T) {
-	closed := make(chan struct{})
 	addr := leavingServer(t, func(c *net.TCPConn) error {
-		defer close(closed)
 		if _, err := c.Write([]byte("one\n")); err != nil {
 			return err
 		}
 		return c.Close()
 	})
 	conn := dial(t, addr)
-	// The next line is typed only after the server has closed. (Had it
-	// arrived before, unread, the server's close would have been a reset.)
-	in, typist := io.Pipe()
-	go func() {
-		io.WriteString(typist, "one\n")
-		<-closed
-		io.WriteString(typist, "two\nthree\n")
-		typist.Close()
-	}()
+	in, typist := io.Pipe() // "one", then nothing more until cleanup
 	t.Cleanup(func() { in.Close() })
-	var out bytes.Buffer
+	go io.WriteString(typist, "one\n")
+	var out syncBuffer
 	err := echo.Chat(conn, in, &out, "")
 	assert.Equal(t, "one\n", out.String())
-	require.Error(t, err)
-	assert.Equal(t, "connection to "+addr+" lost: server closed the connection", err.Error())
+	var lost *echo.LostError
+	require.ErrorAs(t, err, &lost)
+	assert.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, "connection dropped by the server", err.Error())
+}
+
+// A server that holds the connection open and answers without newlines, as
+// the note's server does (input() drops the newline). Each reply shows as
+// soon as it arrives, while the conversation goes on.
+func TestChatShowsEachReadAsItArrives(t *testing.T) {
+	ln := listen(t)
+	conn := dial(t, ln.Addr().String())
+	server := accept(t, ln)
+	served := make(chan error, 1)
+	go func() {
+		served <- func(conn net.Conn) error {
+			buf := make([]byte, 1024)
+			for _, reply := range []string{"hi", "there"} {
+				if _, err := conn.Read(buf); err != nil {
+					return err
+				}
+				if _, err := conn.Write([]byte(reply)); err != nil {
+					return err
+				}
+			}
+			// The client's input has ended: it half-closed, and still reads.
+			if n, err := conn.Read(buf); err != io.EOF {
+				return fmt.Errorf("read after the client's input ended = %d, %v; want EOF", n, err)
+			}
+			if _, err := conn.Write([]byte(", bye")); err != nil {
+				return err
+			}
+			return conn.Close()
+		}(server)
+	}()
+
+	in, typist := io.Pipe()
+	t.Cleanup(func() { in.Close() })
+	out, screen := io.Pipe()
+	t.Cleanup(func() { out.Close() })
+	chatted := make(chan error, 1)
+	go func() {
+		chatted <- echo.Chat(conn, in, screen, "")
+		screen.Close()
+	}()
+	shows := func(want string) {
+		t.Helper()
+		got := make([]byte, len(want))
+		// Bounded: at its deadline conn fails, Chat returns, screen closes.
+		_, err := io.ReadFull(out, got)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got))
+	}
+
+	go io.WriteString(typist, "hello\n")
+	shows("hi") // no newline came, and the input is still open
+	go io.WriteString(typist, "again\n")
+	shows("there")
+	typist.Close()
+	shows(", bye")
+	rest, err := io.ReadAll(out)
+	require.NoError(t, err)
+	assert.Empty(t, rest)
+	assert.NoError(t, <-chatted, "Chat")
+	assert.NoError(t, <-served, "server")
 }

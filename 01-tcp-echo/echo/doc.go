@@ -1,10 +1,12 @@
 // Package echo implements the TCP echo server and client of chapter 01.
 //
-// The server follows the course notes closely: it accepts one client at a
-// time (the connection loop) and, for each client, reads at most [BufSize]
-// bytes per call and answers them (the conversation loop). By default the
-// answer is the same bytes; with [Server.Operator] set, a person types each
-// answer, as in the notes.
+// The server is the note's server with what a real program adds. Its core is
+// in server.go: the connection loop accepts one client at a time, and the
+// conversation loop reads at most [BufSize] bytes per call and answers them.
+// By default the answer is the same bytes; with [OperatorReplies] a person
+// types each answer, as in the note. The other files each add one thing:
+// close.go stops the server, retry.go survives a failing Accept,
+// deadline.go drops a silent client, operator.go is the operator mode.
 //
 // A minimal server and client over loopback:
 //
@@ -18,8 +20,7 @@
 //	// ...
 //	err = echo.Chat(conn, strings.NewReader("hello\n"), os.Stdout, "")
 //
-// The client side speaks in lines: [Chat] sends each non-blank line of its
-// input, newline included, and copies the reply up to and including the next
-// newline. The server knows nothing of lines; it echoes whatever bytes each
-// read returns.
+// [Chat] sends each non-blank line of its input, newline included, and shows
+// whatever each read returns as it arrives. The server knows nothing of
+// lines; it echoes whatever bytes each read returns.
 package echo

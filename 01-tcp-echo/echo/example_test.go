@@ -50,5 +50,5 @@ func ExampleDial_noServer() {
 	_, err = echo.Dial(context.Background(), addr)
 	fmt.Println(strings.ReplaceAll(err.Error(), addr, "ADDR"))
 	// Output:
-	// cannot connect to ADDR: connection refused (is the server running?)
+	// no server at ADDR (connection refused): is the server running?
 }

@@ -1,7 +1,7 @@
 package udpecho_test
 
-// Tests for the claims U1–U8 of the course notes about UDP (see
-// CURRICULUM.md). Each test name carries the claim's ID. Linux-specific
+// Tests for the claims U1–U8 the note makes about UDP, listed in the
+// chapter's README. Each test name carries the claim's ID. Linux-specific
 // parts live in claims_linux_test.go.
 
 import (
@@ -135,8 +135,8 @@ func TestClaimU3_EmptyDatagramArrivesWithSenderAddress(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, reply, "reply to an empty datagram")
 		got := rec.waitFor(t, "datagram", 1)[0]
-		assert.Equal(t, "0", got.Attrs["len"], "logged length")
-		assert.Equal(t, c.LocalAddr().String(), got.Attrs["from"], "logged source")
+		assert.Equal(t, "0", got.Attrs["bytes"], "logged length")
+		assert.Equal(t, c.LocalAddr().String(), got.Attrs["remote"], "logged source")
 	})
 }
 
@@ -162,7 +162,7 @@ func TestClaimU5_ReadFromReturnsTruncatedPrefix(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, server.SetReadDeadline(time.Now().Add(wait)))
-	buf := make([]byte, 1024) // the notes' recvfrom(1024)
+	buf := make([]byte, 1024) // the note's recvfrom(1024)
 	n, _, err := server.ReadFrom(buf)
 	// Linux and macOS return the prefix without an error; Windows reports
 	// WSAEMSGSIZE instead, so only the length is checked everywhere.
@@ -284,7 +284,7 @@ func TestClaimU8_OneSocketServesManyPeers(t *testing.T) {
 	// The log names each peer by its own source address.
 	gotFrom := map[string]string{}
 	for _, l := range rec.waitFor(t, "datagram", peers) {
-		gotFrom[l.Attrs["from"]] = l.Attrs["data"]
+		gotFrom[l.Attrs["remote"]] = l.Attrs["text"]
 	}
 	wantFrom := map[string]string{}
 	for i, c := range clients {

@@ -11,7 +11,7 @@ import (
 
 // DefaultTimeout is how long a Client waits for each reply when no timeout
 // is given.
-const DefaultTimeout = 2 * time.Second
+const DefaultTimeout = 10 * time.Second
 
 // ErrNoReply is returned (wrapped) by Exchange when no reply arrives in
 // time. On UDP this is all a client learns when the server is not running,

@@ -1,55 +1,38 @@
 package udpecho
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
-	"sync"
+
+	"github.com/gosockets/tutorial/01-tcp-echo/echo"
 )
 
-// OperatorReplies returns a ReplyFunc for the course notes' interactive
-// server: for each datagram it shows the message and its sender on out,
-// prompts with ">> ", and sends back the next line the operator types on in.
+// ErrOperatorGone is returned by the ReplyFunc of OperatorReplies, and so by
+// Serve, when the operator's input ends. It is chapter 01's.
+var ErrOperatorGone = echo.ErrOperatorGone
+
+// OperatorReplies returns a ReplyFunc for the note's interactive server: for
+// each datagram it writes the sender and the message to prompt (if prompt is
+// not nil), asks "reply> ", and sends back the next line the operator types
+// on in, with the white space around it removed, as the note's
+// input().strip() does. An empty line is sent as an empty datagram, which on
+// UDP still arrives (claim U3).
 //
-// When in ends, the ReplyFunc returns an error wrapping io.EOF, so Serve
-// stops. When ctx ends, it returns ctx.Err(). The lines of in are read by
-// one goroutine, started with the first datagram; it ends when in ends or
-// ctx is done.
-func OperatorReplies(ctx context.Context, in io.Reader, out io.Writer) ReplyFunc {
-	lines := make(chan string)
-	inErr := make(chan error, 1)
-	var start sync.Once
-	readLines := func() {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 4096), MaxPayload+2)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+// The lines are read by chapter 01's echo.Operator: when the server closes
+// while the operator is typing, the line typed is kept for the next reply.
+func OperatorReplies(in io.Reader, prompt io.Writer) ReplyFunc {
+	op := echo.NewOperator(in)
+	return func(ctx context.Context, msg []byte, from net.Addr) ([]byte, error) {
+		if prompt != nil {
+			fmt.Fprintf(prompt, "%s sent %q\nreply> ", from, msg)
 		}
-		err := sc.Err()
-		if err == nil {
-			err = io.EOF
-		}
-		inErr <- fmt.Errorf("operator input: %w", err)
-	}
-	return func(msg []byte, from net.Addr) ([]byte, error) {
-		start.Do(func() { go readLines() })
-		if _, err := fmt.Fprintf(out, "from %s: %q\n>> ", from, msg); err != nil {
+		line, err := op.ReadLine(ctx)
+		if err != nil {
 			return nil, err
 		}
-		select {
-		case line := <-lines:
-			return []byte(line), nil
-		case err := <-inErr:
-			inErr <- err // later calls see the same error
-			return nil, err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return bytes.TrimSpace(line), nil
 	}
 }

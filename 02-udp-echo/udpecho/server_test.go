@@ -35,7 +35,7 @@ func TestServerEchoesAnyDatagram(t *testing.T) {
 		{"every byte value", all},
 		{"invalid UTF-8", []byte{0xff, 0xfe, 'x', 0xc3}},
 		{"Chinese", []byte("你好,世界")},
-		{"larger than the notes' 1024-byte buffer", bytes.Repeat([]byte("z"), 5000)},
+		{"larger than the note's 1024-byte buffer", bytes.Repeat([]byte("z"), 5000)},
 		{"largest IPv4 payload", bytes.Repeat([]byte{0xab}, udpecho.MaxPayload)},
 	}
 	for _, tt := range tests {
@@ -60,8 +60,8 @@ func TestServerLogsEachDatagramWithSource(t *testing.T) {
 	require.NoError(t, err)
 
 	got := rec.waitFor(t, "datagram", 2)
-	assert.Equal(t, map[string]string{"from": c.LocalAddr().String(), "len": "5", "data": "hello"}, got[0].Attrs)
-	assert.Equal(t, map[string]string{"from": c.LocalAddr().String(), "len": "100", "data": long[:64] + "..."}, got[1].Attrs,
+	assert.Equal(t, map[string]string{"remote": c.LocalAddr().String(), "bytes": "5", "text": "hello"}, got[0].Attrs)
+	assert.Equal(t, map[string]string{"remote": c.LocalAddr().String(), "bytes": "100", "text": long[:64] + "..."}, got[1].Attrs,
 		"a long datagram is logged by its first 64 bytes")
 	listening := rec.find("listening")
 	require.Len(t, listening, 1)
@@ -152,12 +152,14 @@ func TestServerSurvivesReadAndReplyErrors(t *testing.T) {
 	require.NoError(t, err)
 	msg, _ := readFrom(t, client, 1024)
 	assert.Equal(t, "second", string(msg))
-	assert.Len(t, rec.find("read failed"), 1, "logged read failures")
+	failures := rec.find("read failed; retrying")
+	require.Len(t, failures, 1, "logged read failures")
+	assert.Equal(t, "5ms", failures[0].Attrs["delay"], "the first wait after a failed read")
 }
 
 func TestServeReturnsReplyFuncError(t *testing.T) {
 	errBoom := errors.New("boom")
-	s := &udpecho.Server{Reply: func([]byte, net.Addr) ([]byte, error) { return nil, errBoom }}
+	s := &udpecho.Server{Reply: func(context.Context, []byte, net.Addr) ([]byte, error) { return nil, errBoom }}
 	pc := listenUDP(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(pc) }()
@@ -172,15 +174,18 @@ func TestServeReturnsReplyFuncError(t *testing.T) {
 	}
 }
 
+// The operator types each reply, as in the note; input().strip() sends an
+// empty line as an empty datagram.
 func TestOperatorRepliesTypedByOperator(t *testing.T) {
 	var screen bytes.Buffer
-	s := &udpecho.Server{Reply: udpecho.OperatorReplies(context.Background(), strings.NewReader("first reply\nsecond\n"), &screen)}
+	typed := strings.NewReader("first reply\n\n  second  \n")
+	s := &udpecho.Server{Reply: udpecho.OperatorReplies(typed, &screen)}
 	pc := listenUDP(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(pc) }()
 
 	c := dial(t, pc.LocalAddr().String(), wait)
-	for _, want := range []string{"first reply", "second"} {
+	for _, want := range []string{"first reply", "", "second"} {
 		reply, err := c.Exchange(context.Background(), []byte("hi"))
 		require.NoError(t, err)
 		assert.Equal(t, want, string(reply))
@@ -191,32 +196,33 @@ func TestOperatorRepliesTypedByOperator(t *testing.T) {
 	require.NoError(t, err)
 	select {
 	case err := <-errc:
-		assert.ErrorIs(t, err, io.EOF)
+		assert.ErrorIs(t, err, udpecho.ErrOperatorGone)
 	case <-time.After(wait):
 		t.Fatal("Serve did not stop at the end of the operator's input")
 	}
-	from := c.LocalAddr().String()
-	want := "from " + from + ": \"hi\"\n>> " + "from " + from + ": \"hi\"\n>> " +
-		"from " + other.LocalAddr().String() + ": \"third\"\n>> "
+	asked := c.LocalAddr().String() + " sent \"hi\"\nreply> "
+	want := asked + asked + asked + other.LocalAddr().String() + " sent \"third\"\nreply> "
 	assert.Equal(t, want, screen.String(), "what the operator sees")
 }
 
-func TestOperatorRepliesStopsWithContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+// Close does not wait for an operator who never answers.
+func TestOperatorRepliesStopWhenServerCloses(t *testing.T) {
 	in, inW := io.Pipe() // the operator never types
 	defer inW.Close()
-	s := &udpecho.Server{Reply: udpecho.OperatorReplies(ctx, in, io.Discard)}
+	rec := newRecorder()
+	s := &udpecho.Server{Reply: udpecho.OperatorReplies(in, nil), Logger: slog.New(rec)}
 	pc := listenUDP(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(pc) }()
 	client := listenUDP(t)
 	_, err := client.WriteTo([]byte("x"), pc.LocalAddr())
 	require.NoError(t, err)
-	cancel()
+	rec.waitFor(t, "datagram", 1) // the server now waits for the operator
+	require.NoError(t, s.Close())
 	select {
 	case err := <-errc:
-		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, udpecho.ErrServerClosed)
 	case <-time.After(wait):
-		t.Fatal("Serve did not return after the context ended")
+		t.Fatal("Serve did not return after Close")
 	}
 }

@@ -1,7 +1,8 @@
 // Command client is the echo client of chapter 01. It connects to the server
-// at -addr, sends each non-blank line of standard input and prints each reply.
-// It shows a ">> " prompt only when standard input is a terminal, exits with
-// status 0 at the end of input, and prints one line and exits non-zero when
+// at -addr, sends each non-blank line of standard input, and prints whatever
+// the server sends as it arrives. It shows a ">> " prompt only when standard
+// input is a terminal, exits with status 0 at the end of input once the
+// server has closed too, and prints one line and exits with status 1 when
 // the server is missing, the address is bad or the connection drops.
 package main
 
@@ -22,9 +23,10 @@ func main() {
 	// Ctrl-C keeps its default meaning here and ends the client at once;
 	// the kernel then closes the socket and the server sees the client leave.
 	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "client:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
 		}
+		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
 }
@@ -60,11 +62,5 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		prompt = Prompt
 	}
-	if err := echo.Chat(conn, stdin, stdout, prompt); err != nil {
-		return err
-	}
-	if prompt != "" {
-		fmt.Fprintln(stdout) // end the prompt line left by Ctrl-D
-	}
-	return nil
+	return echo.Chat(conn, stdin, stdout, prompt)
 }

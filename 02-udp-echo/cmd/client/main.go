@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	client [-addr 127.0.0.1:8080] [-timeout 2s]
+//	client [-addr 127.0.0.1:8080] [-timeout 10s]
 //
 // UDP cannot tell a missing server from a lost datagram, so the client waits
 // at most -timeout for each reply; when none comes it prints one line saying
@@ -107,9 +107,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case ctx.Err() != nil:
 			return endPrompt(out, prompt)
 		case errors.Is(err, udpecho.ErrNoReply):
-			return fmt.Errorf("%v (is the server running? UDP cannot tell a missing server from a lost datagram)", err)
+			return err // no reply from ADDR within 10s
 		case errors.Is(err, syscall.ECONNREFUSED):
-			return fmt.Errorf("no server at %s: connection refused (is the server running?)", c.RemoteAddr())
+			return fmt.Errorf("no server at %s (connection refused): is the server running?", c.RemoteAddr())
 		case errors.Is(err, syscall.EMSGSIZE):
 			return fmt.Errorf("line of %d bytes is too long for one datagram (at most %d)", len(line), udpecho.MaxPayload)
 		case err != nil:

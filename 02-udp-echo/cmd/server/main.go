@@ -1,7 +1,7 @@
 // Command server is a UDP echo server: it binds one address, answers every
 // datagram by sending the same bytes back to its sender, and logs each
 // datagram with its source address on stderr. With -interactive the
-// operator types each reply instead, as in the course notes.
+// operator types each reply instead, as in the note.
 //
 // Usage:
 //
@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", udpecho.DefaultAddr, "UDP `address` to bind (host:port)")
-	interactive := fs.Bool("interactive", false, "type each reply on stdin instead of echoing, as in the notes")
+	interactive := fs.Bool("interactive", false, "type each reply on standard input instead of echoing, as in the note")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	srv := &udpecho.Server{Logger: logger}
 	if *interactive {
-		srv.Reply = udpecho.OperatorReplies(ctx, stdin, stdout)
+		srv.Reply = udpecho.OperatorReplies(stdin, stdout)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(pc) }()
@@ -81,11 +81,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err = <-errc:
 	}
 	switch {
-	case errors.Is(err, udpecho.ErrServerClosed), errors.Is(err, context.Canceled):
+	case errors.Is(err, udpecho.ErrServerClosed):
 		logger.Info("stopped")
 		return nil
-	case errors.Is(err, io.EOF):
-		logger.Info("operator input ended; stopped")
+	case errors.Is(err, udpecho.ErrOperatorGone):
+		logger.Info("operator input ended; stopping")
 		return nil
 	}
 	return err

@@ -2,7 +2,7 @@ package echo_test
 
 import (
 	"bufio"
-	"errors"
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -33,12 +33,12 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// In interactive mode the operator types each reply, as in the notes' server.
-func TestInteractiveOperatorTypesReplies(t *testing.T) {
+// In interactive mode the operator types each reply, as in the note's server.
+func TestOperatorTypesReplies(t *testing.T) {
 	opR, opW := io.Pipe()
 	t.Cleanup(func() { opW.Close() })
 	var prompt syncBuffer
-	addr := startServer(t, &echo.Server{Operator: opR, Prompt: &prompt})
+	addr := startServer(t, &echo.Server{Reply: echo.OperatorReplies(opR, &prompt)})
 	conn := dial(t, addr)
 	replies := bufio.NewReader(conn)
 	// The operator's lines go through a goroutine: io.Pipe blocks a writer
@@ -72,8 +72,8 @@ func TestInteractiveOperatorTypesReplies(t *testing.T) {
 
 // When the operator's input ends, the conversation ends and Serve returns
 // ErrOperatorGone.
-func TestInteractiveOperatorGone(t *testing.T) {
-	s := &echo.Server{Operator: strings.NewReader("only reply")}
+func TestOperatorGone(t *testing.T) {
+	s := &echo.Server{Reply: echo.OperatorReplies(strings.NewReader("only reply"), nil)}
 	ln := listen(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()
@@ -100,11 +100,11 @@ func TestInteractiveOperatorGone(t *testing.T) {
 }
 
 // Close does not wait for an operator who never answers.
-func TestInteractiveCloseWhileWaitingForOperator(t *testing.T) {
+func TestOperatorCloseWhileWaitingForOperator(t *testing.T) {
 	opR, opW := io.Pipe()
 	defer opW.Close()
 	logger, logs := newLogRecorder()
-	s := &echo.Server{Operator: opR, Logger: logger}
+	s := &echo.Server{Reply: echo.OperatorReplies(opR, nil), Logger: logger}
 	ln := listen(t)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()
@@ -116,8 +116,44 @@ func TestInteractiveCloseWhileWaitingForOperator(t *testing.T) {
 	require.NoError(t, s.Close())
 	select {
 	case err := <-errc:
-		assert.True(t, errors.Is(err, echo.ErrServerClosed), "Serve() = %v, want ErrServerClosed", err)
+		assert.ErrorIs(t, err, echo.ErrServerClosed, "Serve()")
 	case <-time.After(timeout):
 		t.Fatal("Serve did not return after Close")
 	}
+}
+
+// A ReadLine given up when its context ends does not lose the line typed
+// for it: the next ReadLine returns it. At the end of the input ReadLine
+// returns ErrOperatorGone.
+func TestOperatorKeepsLineTypedAfterCancel(t *testing.T) {
+	in, typist := io.Pipe()
+	t.Cleanup(func() { typist.Close() })
+	op := echo.NewOperator(in)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := op.ReadLine(ctx)
+		gaveUp <- err
+	}()
+	cancel()
+	assert.ErrorIs(t, <-gaveUp, context.Canceled)
+
+	typed := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(typist, "typed late\nlast, no newline")
+		typist.Close() // the end of the input
+		typed <- err
+	}()
+	ctx, cancel = context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	line, err := op.ReadLine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "typed late\n", string(line))
+	line, err = op.ReadLine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "last, no newline", string(line), "a last line, at the end of the input")
+	require.NoError(t, <-typed)
+	_, err = op.ReadLine(ctx)
+	assert.ErrorIs(t, err, echo.ErrOperatorGone)
 }
