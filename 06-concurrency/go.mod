@@ -7,4 +7,9 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
+require (
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
+
 replace github.com/gosockets/tutorial/01-tcp-echo => ../01-tcp-echo
