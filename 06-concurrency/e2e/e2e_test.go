@@ -40,7 +40,8 @@ var listeningRe = regexp.MustCompile(`msg=listening addr=(\S+)`)
 func startServer(t *testing.T, pkg string, args ...string) (*progtest.Proc, string) {
 	t.Helper()
 	p := progtest.Start(t, progtest.Build(t, pkg), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	return p, p.Stderr.WaitMatch(t, listeningRe)[1]
+	m, _ := p.Stderr.WaitMatch(t, 0, listeningRe)
+	return p, m[1]
 }
 
 // client starts the client command connected to addr, for a test to type

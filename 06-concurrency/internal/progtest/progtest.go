@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -196,22 +197,42 @@ func (o *Output) String() string {
 	return string(o.b)
 }
 
-// WaitFor waits (up to Timeout) until the output from offset from on
-// contains want, and returns the offset just past it, to wait for what
-// comes next.
+// WaitFor waits (up to Timeout) until the output past offset from contains
+// want, and returns the offset just past it, to wait for what comes next.
 func (o *Output) WaitFor(t testing.TB, from int, want string) int {
 	t.Helper()
-	re := regexp.MustCompile(regexp.QuoteMeta(want))
-	_, end := o.match(t, from, re)
+	_, end := o.WaitMatch(t, from, regexp.MustCompile(regexp.QuoteMeta(want)))
 	return end
 }
 
-// WaitMatch waits (up to Timeout) until the output matches re and returns
-// the submatches of the first match.
-func (o *Output) WaitMatch(t testing.TB, re *regexp.Regexp) []string {
+// WaitMatch waits (up to Timeout) until the output past offset from
+// matches re, and returns the submatches of the first match and the offset
+// just past it.
+func (o *Output) WaitMatch(t testing.TB, from int, re *regexp.Regexp) ([]string, int) {
 	t.Helper()
-	m, _ := o.match(t, 0, re)
-	return m
+	return o.match(t, from, re)
+}
+
+// WaitAny waits (up to Timeout) until one of outs, past its offset in
+// from, contains want, and returns the index of the first that does.
+func WaitAny(t testing.TB, want string, outs []*Output, from []int) int {
+	t.Helper()
+	timeout := reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(time.After(Timeout))}
+	for {
+		cases := []reflect.SelectCase{timeout}
+		for i, o := range outs {
+			o.mu.Lock()
+			s, changed := string(o.b), o.changed
+			o.mu.Unlock()
+			if strings.Contains(s[min(from[i], len(s)):], want) {
+				return i
+			}
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(changed)})
+		}
+		if chosen, _, _ := reflect.Select(cases); chosen == 0 {
+			t.Fatalf("no %q in any of %d outputs within %v", want, len(outs), Timeout)
+		}
+	}
 }
 
 func (o *Output) match(t testing.TB, from int, re *regexp.Regexp) ([]string, int) {
