@@ -180,3 +180,39 @@ func TestNoteUDPServerWithGoClients(t *testing.T) {
 	}
 	assert.True(t, srv.Running(), "the server is still running")
 }
+
+// When a client leaves, its handler in the Go program sees EOF and returns,
+// so the operator's next line goes to a client that is still there.
+func TestGoTCPServerLetsDepartedClientGo(t *testing.T) {
+	srv, addr := startGo(t, "./tcpserver")
+	a := startPython(t, "client.py", addr)
+	a.Type(t, "hello from A\n")
+	out := srv.Stdout.WaitFor(t, 0, "hello from A\n>>")
+	srv.Type(t, "hi A\n")
+	a.Stdout.WaitFor(t, 0, "b'hi A'\n")
+	require.NoError(t, a.Cmd.Process.Kill()) // A leaves; its socket closes
+
+	b := startPython(t, "client.py", addr)
+	b.Type(t, "hello from B\n")
+	srv.Stdout.WaitFor(t, out, "hello from B\n>>")
+	srv.Type(t, "for B\n")
+	b.Stdout.WaitFor(t, 0, "b'for B'\n")
+}
+
+// The note's handler has no "if not data: break". When its client leaves,
+// recv returns an empty bytes object at once, and the handler prints an empty message and
+// asks the operator for a reply to a client that is gone; the next line
+// the operator types may go to it instead of to a client that is waiting.
+func TestNoteTCPServerHandlerOutlivesItsClient(t *testing.T) {
+	srv := startPython(t, "threading_tcp_server.py", "127.0.0.1:0")
+	m, _ := srv.Stderr.WaitMatch(t, 0, listeningRe)
+	a := progtest.Start(t, progtest.Build(t, clientPkg), "-addr", m[1], "-timeout", "0")
+	a.Type(t, "hello from A\n")
+	out := srv.Stdout.WaitFor(t, 0, "hello from A\n\n>>")
+	srv.Type(t, "hi A\n")
+	a.Stdout.WaitFor(t, 0, "hi A")
+	require.NoError(t, a.Cmd.Process.Kill()) // A leaves; its socket closes
+
+	srv.Stdout.WaitFor(t, out, "\n>>") // print(b''.decode()), then input('>>') again
+	assert.True(t, srv.Running(), "the server is still running")
+}

@@ -11,23 +11,6 @@ import (
 	"time"
 )
 
-// A Handler serves one TCP connection: it is the conversation loop. The
-// connection is the handler's "request", as self.request is in Python's
-// socketserver. The server closes conn when ServeConn returns, so a handler
-// need not (but may) close it.
-//
-// ctx is canceled when the server shuts down; a handler should then finish
-// the message it is working on and return.
-type Handler interface {
-	ServeConn(ctx context.Context, conn net.Conn)
-}
-
-// HandlerFunc adapts an ordinary function to the Handler interface.
-type HandlerFunc func(ctx context.Context, conn net.Conn)
-
-// ServeConn calls f(ctx, conn).
-func (f HandlerFunc) ServeConn(ctx context.Context, conn net.Conn) { f(ctx, conn) }
-
 // Server serves TCP connections, each on its own goroutine. The zero value
 // with a Handler set is ready to use. Fields must not be changed once Serve
 // has been called.
@@ -152,6 +135,23 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}
 	s.Handler.ServeConn(ctx, c)
 }
+
+// A Handler serves one TCP connection: it is the conversation loop. The
+// connection is the handler's "request", as self.request is in Python's
+// socketserver. The server closes conn when ServeConn returns, so a handler
+// need not (but may) close it.
+//
+// ctx is canceled when the server shuts down; a handler should then finish
+// the message it is working on and return.
+type Handler interface {
+	ServeConn(ctx context.Context, conn net.Conn)
+}
+
+// HandlerFunc adapts an ordinary function to the Handler interface.
+type HandlerFunc func(ctx context.Context, conn net.Conn)
+
+// ServeConn calls f(ctx, conn).
+func (f HandlerFunc) ServeConn(ctx context.Context, conn net.Conn) { f(ctx, conn) }
 
 // DefaultAddr is the address ListenAndServe uses when Addr is empty: the
 // loopback address and port of the note's servers. A server never listens
