@@ -140,6 +140,28 @@ func TestClientSkipsBlankLines(t *testing.T) {
 	assert.Equal(t, 0, status)
 }
 
+// At the end of its input the client waits for the server to close, but
+// not for ever: against a server that keeps the connection open (as the
+// note's operator servers do), it leaves after -timeout with status 0.
+func TestClientEndsWhenServerKeepsConnectionOpen(t *testing.T) {
+	done := make(chan struct{})
+	addr := testServer(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(progtest.Timeout))
+		buf := make([]byte, 1024)
+		n, _ := c.Read(buf)
+		c.Write(buf[:n])
+		select { // EOF from the client changes nothing: the connection stays open
+		case <-done:
+		case <-time.After(progtest.Timeout):
+		}
+	})
+	defer close(done)
+	stdout, stderr, status := runClient(t, "hello\n", addr, "-timeout", "300ms")
+	assert.Equal(t, "hello\n", stdout)
+	assert.Empty(t, stderr)
+	assert.Equal(t, 0, status)
+}
+
 // Each usual failure is one line on stderr and status 1; a mistake in the
 // command line is status 2.
 func TestClientMessages(t *testing.T) {

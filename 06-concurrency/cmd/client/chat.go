@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,11 @@ const maxLine = 64 << 10
 // sends, as it arrives (see copyReplies). This goroutine sends each line of
 // in that is not blank (an empty send sends nothing, claim T4, and the
 // client would wait for a reply forever) and then waits, up to timeout,
-// until some reply has arrived. At the end of in it half-closes the
-// connection, so the server sees EOF, and waits up to timeout for the rest
-// of the replies and for the server to close; a server that keeps the
-// connection open after that (the note's operator servers do) is left.
+// until some reply has arrived (0 means no limit). At the end of in it
+// half-closes the connection, so the server sees EOF, and waits for the
+// rest of the replies and for the server to close, up to timeout (10 s if
+// timeout is 0); a server that keeps the connection open after that (the
+// note's operator servers do) is left.
 func chat(conn *net.TCPConn, in io.Reader, out io.Writer, timeout time.Duration) error {
 	addr := conn.RemoteAddr().String()
 	arrived := make(chan struct{}, 1)
@@ -47,7 +49,7 @@ func chat(conn *net.TCPConn, in io.Reader, out io.Writer, timeout time.Duration)
 					return nil // the server closed after the last reply
 				}
 				return lost(err)
-			case <-after(timeout):
+			case <-time.After(cmp.Or(timeout, 10*time.Second)):
 				return nil
 			}
 		case line.err != nil:
