@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosockets/tutorial/06-concurrency/internal/progtest"
 )
 
 // notesLoop is the note's ThreadingTCPServer handler loop with the operator's
@@ -40,13 +42,7 @@ server.serve_forever()
 // written the note's way spins instead of waiting. (Go's Read returns io.EOF,
 // and Echo returns on it.)
 func TestNotesHandlerWithoutEmptyCheckSpins(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			require.FailNow(t, "python3 is required in CI")
-		}
-		t.Skip("python3 not installed; this test runs the note's Python handler")
-	}
+	python := progtest.Python(t)
 	script := filepath.Join(t.TempDir(), "notes_loop.py")
 	require.NoError(t, os.WriteFile(script, []byte(notesLoop), 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)

@@ -5,7 +5,9 @@
 package progtest
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,20 +63,44 @@ func Cleanup() {
 	}
 }
 
-// Python returns the path of python3. Without it the test is skipped with
-// the reason, except in CI (CI=true), where .ci/run installs it and its
-// absence fails the test.
+// Python returns the path of the python3 interpreter. Without one the test
+// is skipped with the reason, except in CI (CI=true), where .ci/run
+// installs it and its absence fails the test.
+//
+// The path is the interpreter itself, not a wrapper: pyenv's python3, for
+// one, is a shell script that takes most of a second to start the real
+// interpreter, and many times that on a busy machine.
 func Python(t testing.TB) string {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is required in CI: .ci/run installs it")
+	pythonOnce.Do(func() {
+		shim, err := exec.LookPath("python3")
+		if err != nil {
+			pythonErr = err
+			return
 		}
-		t.Skip("python3 not installed; this test runs the note's Python programs")
+		ctx, cancel := context.WithTimeout(context.Background(), 6*Timeout)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, shim, "-c", "import sys; print(sys.executable)").Output()
+		if err != nil {
+			pythonErr = fmt.Errorf("%s: %w", shim, err)
+			return
+		}
+		pythonPath = strings.TrimSpace(string(out))
+	})
+	if pythonErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 is required in CI (.ci/run installs it): %v", pythonErr)
+		}
+		t.Skipf("no python3 (%v); this test runs the note's Python programs", pythonErr)
 	}
-	return python
+	return pythonPath
 }
+
+var (
+	pythonOnce sync.Once
+	pythonPath string
+	pythonErr  error
+)
 
 // Proc is a running program. Write to Stdin; Stdout and Stderr grow as the
 // program prints.
