@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs chapter 06's benchmark: the Go concurrent echo server (cmd/server)
-# against Python's socketserver.ThreadingTCPServer (threading_echo.py), side
-# by side in one run, loopback only. Extra arguments go to the load
-# generator, e.g.  bench/run.sh -runs 5 -duration 10s
+# Runs chapter 06's benchmark: the Go concurrent echo server (cmd/server),
+# with LowMemoryEcho (-low-memory) and with Echo, against Python's
+# socketserver.ThreadingTCPServer (threading_echo.py), side by side in one
+# run, loopback only. Extra arguments go to the load generator, e.g.
+#   06-concurrency/bench/run.sh -runs 5 -duration 10s -servers go-lowmem,python
 #
-# Usage (from 06-concurrency or the repo root):  06-concurrency/bench/run.sh
+# Usage (from the repository root, or anywhere):  06-concurrency/bench/run.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -17,10 +17,18 @@
 //	// ...
 //	err = srv.Shutdown(ctx) // stop accepting, let handlers finish
 //
-// Serve's accept loop is the "connection loop" of chapter 01 and a Handler
-// is its "conversation loop"; the difference is that each conversation now
-// runs on its own goroutine, so the accept loop never waits for a client to
-// leave.
+// Serve's accept loop is the connection loop of chapter 01 and a Handler is
+// its conversation loop; the difference is that each conversation now runs
+// on its own goroutine, so the accept loop never waits for a client to
+// leave. server.go holds both; each of the other files adds one concern:
+//
+//	track.go    the server's books of listeners and connections; Shutdown, Close
+//	accept.go   which failed accepts are retried, and after what delay
+//	limit.go    MaxConns: a client over the limit is told BusyMessage
+//	idle.go     IdleTimeout: a deadline on every Read
+//	echo.go     Echo and EchoDatagram, the handlers of the chapter's servers
+//	lowmem.go   LowMemoryEcho, an echo that holds no buffer while a client is idle
+//	packet.go   PacketServer, for UDP
 //
 // A UDP echo server hands every datagram, with the socket to reply on, to a
 // PacketHandler on its own goroutine:

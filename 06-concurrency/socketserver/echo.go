@@ -3,97 +3,46 @@ package socketserver
 import (
 	"context"
 	"net"
-	"sync"
+	"time"
 )
 
-// bufSize is the size of Echo's read buffer: recv(1024), as in the notes.
-const bufSize = 1024
-
-// bufPool holds Echo's read buffers. A connection borrows one only while
-// data is being read and echoed, so an idle connection holds none.
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, bufSize)
-	return &b
-}}
-
 // Echo is a handler body that writes back every byte it reads until the
-// client leaves, the way the notes' servers answer their clients (use it as
-// HandlerFunc(Echo)). When ctx is canceled it stops at the next message
-// boundary: data already read is echoed, then it returns instead of waiting
-// for more.
+// client leaves: the conversation loop of the note's servers, with the
+// message itself as the reply instead of a line the operator types (use it
+// as HandlerFunc(Echo)). It reads at most 1024 bytes at a time, the note's
+// recv(1024).
 //
-// Echo reads at most 1024 bytes at a time (the notes' recv(1024)). While it
-// waits for data it holds no buffer: on Unix it waits on the socket itself
-// and borrows a buffer from a pool only once the kernel has data to hand
-// over. Connections without a file descriptor (net.Pipe, TLS) fall back to
-// an ordinary Read into a pooled buffer.
+// When ctx is canceled Echo stops at the next message boundary: what it has
+// read is echoed, then it returns instead of waiting for more.
+//
+// Each connection holds its 1 KiB buffer for as long as it is open; for
+// many idle connections, see LowMemoryEcho.
 func Echo(ctx context.Context, conn net.Conn) {
-	// Waking the blocked wait with a read deadline in the past is how a
-	// handler makes it respect ctx.
-	w := wakeOnCancel(ctx, conn)
-	defer w.release()
-	r := newPooledReader(conn)
+	// When ctx ends, a read deadline in the past wakes the blocked Read.
+	stop := context.AfterFunc(ctx, func() { wakeRead(conn) })
+	defer stop()
+	buf := make([]byte, 1024) // recv(1024)
 	for {
-		buf, n, err := r.read()
+		n, err := conn.Read(buf) // data = self.request.recv(1024)
 		if n > 0 {
-			if _, werr := conn.Write((*buf)[:n]); werr != nil {
-				err = werr
+			if _, err := conn.Write(buf[:n]); err != nil { // self.request.send(data)
+				return
 			}
 		}
-		if buf != nil {
-			bufPool.Put(buf)
-		}
 		if err != nil {
-			return // io.EOF, a reset, the idle timeout, shutdown, a failed write
+			return // io.EOF, a reset, the idle timeout, shutdown
 		}
 	}
 }
 
-// pooledReader reads from a connection into buffers borrowed from bufPool.
-type pooledReader struct {
-	idle *idleConn // the idle-timeout wrapper, if conn is one
-	raw  rawReader // reads the connection underneath
-}
-
-func newPooledReader(conn net.Conn) pooledReader {
-	ic, _ := conn.(*idleConn)
-	if ic != nil {
-		conn = ic.Conn
-	}
-	return pooledReader{idle: ic, raw: newRawReader(conn)}
-}
-
-// read waits for data, then reads it into a buffer from bufPool. It returns
-// the buffer (nil if it holds no data, in which case err is set), the number
-// of bytes read, and io.EOF when the peer has closed its side. With the idle
-// wrapper the wait is bounded by the idle timeout exactly as Read is.
-func (r pooledReader) read() (*[]byte, int, error) {
-	if r.idle == nil {
-		return r.raw.read()
-	}
-	if err := r.idle.armRead(); err != nil {
-		return nil, 0, err
-	}
-	buf, n, err := r.raw.read()
-	r.idle.readDone(err)
-	return buf, n, err
-}
-
-// readPlain is the portable way: borrow a buffer and Read into it. The
-// buffer is held while Read blocks.
-func readPlain(conn net.Conn) (*[]byte, int, error) {
-	buf := bufPool.Get().(*[]byte)
-	n, err := conn.Read(*buf)
-	if n == 0 {
-		bufPool.Put(buf)
-		buf = nil
-	}
-	return buf, n, err
-}
+// wakeRead makes conn's pending and future reads fail at once, with an
+// error matching os.ErrDeadlineExceeded: a read deadline in the past.
+func wakeRead(conn net.Conn) { conn.SetReadDeadline(time.Unix(1, 0)) }
 
 // EchoDatagram is a packet handler body that sends data back to the address
 // it came from, on the socket it arrived on (use it as
-// PacketHandlerFunc(EchoDatagram)).
+// PacketHandlerFunc(EchoDatagram)): the note's
+// self.request[1].sendto(self.request[0], self.client_address).
 func EchoDatagram(_ context.Context, pc net.PacketConn, data []byte, addr net.Addr) {
 	pc.WriteTo(data, addr) // a lost reply is what UDP promises; nothing to do
 }

@@ -2,7 +2,6 @@ package socketserver
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -23,23 +24,41 @@ func TestMain(m *testing.M) {
 // broken test fails in seconds instead of hanging.
 const ioTimeout = 10 * time.Second
 
+// handlers are the chapter's two echo handlers: every echo test runs
+// against both.
+var handlers = []struct {
+	name string
+	h    Handler
+}{
+	{"Echo", HandlerFunc(Echo)},
+	{"LowMemoryEcho", new(LowMemoryEcho)},
+}
+
+// listen returns a fresh loopback listener.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return ln
+}
+
+// serve runs s.Serve(ln) on a goroutine and returns the channel that gets
+// its result.
+func serve(s *Server, ln net.Listener) <-chan error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ln) }()
+	return errc
+}
+
 // startServer serves s on a fresh loopback listener and returns its address.
 // Cleanup closes the server and checks that Serve returned ErrServerClosed.
 func startServer(t *testing.T, s *Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
+	ln := listen(t)
+	errc := serve(s, ln)
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close() = %v", err)
-		}
-		if err := <-errc; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve() = %v, want ErrServerClosed", err)
-		}
+		assert.NoError(t, s.Close())
+		assert.ErrorIs(t, <-errc, ErrServerClosed, "Serve")
 	})
 	return ln.Addr().String()
 }
@@ -48,13 +67,9 @@ func startServer(t *testing.T, s *Server) string {
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, ioTimeout)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.SetDeadline(time.Now().Add(ioTimeout)))
 	return c
 }
 
@@ -64,17 +79,16 @@ func roundTrip(c net.Conn, msg string) (string, error) {
 		return "", err
 	}
 	buf := make([]byte, len(msg))
-	_, err := io.ReadFull(c, buf)
-	return string(buf), err
+	n, err := io.ReadFull(c, buf)
+	return string(buf[:n]), err
 }
 
 // mustEcho checks that msg comes back unchanged on c.
 func mustEcho(t *testing.T, c net.Conn, msg string) {
 	t.Helper()
 	got, err := roundTrip(c, msg)
-	if err != nil || got != msg {
-		t.Fatalf("echo of %q = %q, %v; want %q, nil", msg, got, err, msg)
-	}
+	require.NoError(t, err, "echo of %q", msg)
+	require.Equal(t, msg, got, "echo")
 }
 
 // readAll reads until EOF (or the deadline) and returns what came.
@@ -83,9 +97,16 @@ func readAll(c net.Conn) (string, error) {
 	return string(b), err
 }
 
+// shutdown calls s.Shutdown with a context that ends after ioTimeout.
+func shutdown(s *Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
 // logRecorder is a slog.Handler that keeps every record and announces each
-// message on a channel, so a test can wait for "connection closed" instead
-// of polling.
+// message on a channel, so a test can wait for "client left" instead of
+// polling.
 type logRecorder struct {
 	mu    sync.Mutex
 	lines []string
@@ -134,7 +155,7 @@ func (r *logRecorder) waitFor(t *testing.T, msg string) {
 				return
 			}
 		case <-timer.C:
-			t.Fatalf("no %q logged within %v; log:\n%s", msg, ioTimeout, r.text())
+			require.FailNow(t, "log message missing", "no %q logged within %v; log:\n%s", msg, ioTimeout, r.text())
 		}
 	}
 }

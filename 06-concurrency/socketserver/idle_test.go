@@ -2,7 +2,6 @@ package socketserver
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -10,6 +9,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pipeListener hands out the server ends of net.Pipe connections, so a
@@ -61,9 +63,7 @@ func serveInBubble(t *testing.T, s *Server) (*pipeListener, func()) {
 	go func() { errc <- s.Serve(ln) }()
 	return ln, func() {
 		s.Close()
-		if err := <-errc; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve() = %v, want ErrServerClosed", err)
-		}
+		assert.ErrorIs(t, <-errc, ErrServerClosed, "Serve")
 	}
 }
 
@@ -71,33 +71,33 @@ func serveInBubble(t *testing.T, s *Server) (*pipeListener, func()) {
 // that goes quiet is dropped exactly IdleTimeout after its last message.
 // (Fake clock: five minutes pass in no real time.)
 func TestIdleTimeoutDropsQuietClient(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const idle = 5 * time.Minute
-		ln, stop := serveInBubble(t, &Server{Handler: HandlerFunc(Echo), IdleTimeout: idle})
-		defer stop()
+	for _, h := range handlers {
+		t.Run(h.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const idle = 5 * time.Minute
+				ln, stop := serveInBubble(t, &Server{Handler: h.h, IdleTimeout: idle})
+				defer stop()
 
-		c := ln.dial()
-		defer c.Close()
-		buf := make([]byte, 4)
-		for range 5 { // 20 minutes in all, never 5 quiet ones
-			time.Sleep(4 * time.Minute)
-			if _, err := c.Write([]byte("ping")); err != nil {
-				t.Fatalf("write after 4 quiet minutes: %v", err)
-			}
-			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
-				t.Fatalf("echo after 4 quiet minutes = %q, %v; want \"ping\"", buf, err)
-			}
-		}
+				c := ln.dial()
+				defer c.Close()
+				buf := make([]byte, 4)
+				for range 5 { // 20 minutes in all, never 5 quiet ones
+					time.Sleep(4 * time.Minute)
+					_, err := c.Write([]byte("ping"))
+					require.NoError(t, err, "write after 4 quiet minutes")
+					_, err = io.ReadFull(c, buf)
+					require.NoError(t, err, "echo after 4 quiet minutes")
+					require.Equal(t, "ping", string(buf))
+				}
 
-		quietSince := time.Now()
-		n, err := c.Read(buf)
-		if n != 0 || err != io.EOF {
-			t.Errorf("Read from a quiet client's conn = %d, %v; want 0, EOF (server hung up)", n, err)
-		}
-		if got := time.Since(quietSince); got != idle {
-			t.Errorf("server hung up after %v of silence, want %v", got, idle)
-		}
-	})
+				quietSince := time.Now()
+				n, err := c.Read(buf)
+				assert.Equal(t, 0, n)
+				assert.ErrorIs(t, err, io.EOF, "the server hangs up on the quiet client")
+				assert.Equal(t, idle, time.Since(quietSince), "silence before the server hung up")
+			})
+		})
+	}
 }
 
 // The handler's Read fails with os.ErrDeadlineExceeded; a deadline the
@@ -137,37 +137,35 @@ func TestIdleTimeoutAndHandlerDeadlines(t *testing.T) {
 				defer c.Close()
 
 				r := <-res
-				if !errors.Is(r.err, os.ErrDeadlineExceeded) {
-					t.Errorf("handler's Read error = %v, want os.ErrDeadlineExceeded", r.err)
-				}
-				if r.elapsed != tt.want {
-					t.Errorf("handler's Read failed after %v, want %v", r.elapsed, tt.want)
-				}
+				assert.ErrorIs(t, r.err, os.ErrDeadlineExceeded, "the handler's Read")
+				assert.Equal(t, tt.want, r.elapsed, "time until the handler's Read failed")
 			})
 		})
 	}
 }
 
-// A handler can wake its own blocked Read with a past deadline (Echo does
-// this on Shutdown) even while the idle timeout is in force.
+// A handler can wake its own blocked Read with a past deadline (both echo
+// handlers do this on Shutdown) even while the idle timeout is in force.
 func TestIdleConnPastDeadlineWakesRead(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		ln, stop := serveInBubble(t, &Server{IdleTimeout: time.Hour, Handler: HandlerFunc(func(_ context.Context, conn net.Conn) {
-			defer close(done)
-			Echo(ctx, conn)
-		})})
-		defer stop()
-		c := ln.dial()
-		defer c.Close()
+	for _, h := range handlers {
+		t.Run(h.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				ln, stop := serveInBubble(t, &Server{IdleTimeout: time.Hour, Handler: HandlerFunc(func(_ context.Context, conn net.Conn) {
+					defer close(done)
+					h.h.ServeConn(ctx, conn)
+				})})
+				defer stop()
+				c := ln.dial()
+				defer c.Close()
 
-		time.Sleep(time.Minute)
-		start := time.Now()
-		cancel()
-		<-done
-		if got := time.Since(start); got != 0 {
-			t.Errorf("Echo returned %v after its ctx was canceled, want at once", got)
-		}
-	})
+				time.Sleep(time.Minute)
+				start := time.Now()
+				cancel()
+				<-done
+				assert.Zero(t, time.Since(start), "time from cancel to the handler's return")
+			})
+		})
+	}
 }

@@ -8,11 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosockets/tutorial/06-concurrency/internal/progtest"
 )
 
-// notesLoop is the notes' ThreadingTCPServer handler loop with the operator's
+// notesLoop is the note's ThreadingTCPServer handler loop with the operator's
 // input() replaced by the message itself, and without an "if not data: break",
-// as in the notes. It stops after 1,000 recv calls (the notes' loop never
+// as in the notes. It stops after 1,000 recv calls (the note's loop never
 // stops) and reports how many returned an empty bytes object.
 const notesLoop = `import socketserver, sys, os
 
@@ -32,52 +37,33 @@ print("listening addr=%s:%d" % server.server_address, flush=True)
 server.serve_forever()
 `
 
-// The notes' handler has no check for an empty recv. Once the client has
+// The note's handler has no check for an empty recv. Once the client has
 // left, recv no longer blocks: every call returns empty bytes at once, so a loop
-// written the notes' way spins instead of waiting. (Go's Read returns io.EOF,
+// written the note's way spins instead of waiting. (Go's Read returns io.EOF,
 // and Echo returns on it.)
 func TestNotesHandlerWithoutEmptyCheckSpins(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is required in CI")
-		}
-		t.Skip("python3 not installed; this test runs the notes' Python handler")
-	}
+	python := progtest.Python(t)
 	script := filepath.Join(t.TempDir(), "notes_loop.py")
-	if err := os.WriteFile(script, []byte(notesLoop), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(script, []byte(notesLoop), 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, script)
 	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
 
 	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		t.Fatalf("python server printed nothing: %v", lines.Err())
-	}
+	require.True(t, lines.Scan(), "the python server prints its address: %v", lines.Err())
 	addr, ok := strings.CutPrefix(lines.Text(), "listening addr=")
-	if !ok {
-		t.Fatalf("python server printed %q, want its address", lines.Text())
-	}
+	require.True(t, ok, "the python server printed %q, want its address", lines.Text())
 	c := dial(t, addr)
 	mustEcho(t, c, "hello")
 	c.Close() // the client leaves
 
-	if !lines.Scan() {
-		t.Fatalf("python handler never finished its 1,000 recv calls (recv blocked?): %v", lines.Err())
-	}
-	if got, want := lines.Text(), "empty recvs: 999"; got != want {
-		t.Errorf("after the client left, the notes' loop reported %q, want %q (every later recv returns b'' without blocking)", got, want)
-	}
+	require.True(t, lines.Scan(), "the python handler finishes its 1,000 recv calls (did recv block?): %v", lines.Err())
+	// Every recv after the client left returned b'' without blocking.
+	assert.Equal(t, "empty recvs: 999", lines.Text(), "what the note's loop reported after the client left")
 }

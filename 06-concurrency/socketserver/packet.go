@@ -121,7 +121,7 @@ func (s *PacketServer) Serve(pc net.PacketConn) error {
 	}
 	buf := make([]byte, size)
 	log := s.logger()
-	var pause time.Duration
+	var delay time.Duration
 	for {
 		n, addr, err := pc.ReadFrom(buf)
 		if s.shuttingDown() {
@@ -132,14 +132,15 @@ func (s *PacketServer) Serve(pc net.PacketConn) error {
 				s.untrack(pc)
 				return err
 			}
-			pause = nextPause(pause)
-			log.Warn("read failed; continuing", "err", err, "pause", pause)
-			if !sleep(ctx, pause) {
+			// The accept-retry delays (accept.go), for a failed read.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			log.Warn("read failed; retrying", "err", err, "delay", delay)
+			if !sleep(ctx, delay) {
 				return ErrServerClosed
 			}
 			continue
 		}
-		pause = 0
+		delay = 0
 		data := bytes.Clone(buf[:n])
 		s.mu.Lock()
 		if s.closed {
@@ -184,17 +185,7 @@ func (s *PacketServer) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err := waitGroup(ctx, &s.wg)
 	s.closePCs()
 	return err
 }

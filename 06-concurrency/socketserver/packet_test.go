@@ -1,15 +1,16 @@
 package socketserver
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startPacketServer serves s on a fresh loopback UDP socket and returns the
@@ -17,18 +18,12 @@ import (
 func startPacketServer(t *testing.T, s *PacketServer) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(pc) }()
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close() = %v", err)
-		}
-		if err := <-errc; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve() = %v, want ErrServerClosed", err)
-		}
+		assert.NoError(t, s.Close())
+		assert.ErrorIs(t, <-errc, ErrServerClosed, "Serve")
 	})
 	return pc.LocalAddr().String()
 }
@@ -37,25 +32,18 @@ func startPacketServer(t *testing.T, s *PacketServer) string {
 func udpClient(t *testing.T) net.PacketConn {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { pc.Close() })
-	if err := pc.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, pc.SetDeadline(time.Now().Add(ioTimeout)))
 	return pc
 }
 
 func sendTo(t *testing.T, pc net.PacketConn, msg, addr string) {
 	t.Helper()
 	ua, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.WriteTo([]byte(msg), ua); err != nil {
-		t.Fatalf("WriteTo(%q, %s): %v", msg, addr, err)
-	}
+	require.NoError(t, err)
+	_, err = pc.WriteTo([]byte(msg), ua)
+	require.NoError(t, err, "WriteTo(%q, %s)", msg, addr)
 }
 
 // recvFrom reads one datagram and checks it came from want.
@@ -63,12 +51,8 @@ func recvFrom(t *testing.T, pc net.PacketConn, want string) string {
 	t.Helper()
 	buf := make([]byte, 65535)
 	n, from, err := pc.ReadFrom(buf)
-	if err != nil {
-		t.Fatalf("ReadFrom: %v", err)
-	}
-	if from.String() != want {
-		t.Errorf("reply came from %s, want %s", from, want)
-	}
+	require.NoError(t, err, "ReadFrom")
+	assert.Equal(t, want, from.String(), "the reply's source address")
 	return string(buf[:n])
 }
 
@@ -76,31 +60,21 @@ func recvFrom(t *testing.T, pc net.PacketConn, want string) string {
 // sender's address, and replies to that address; two clients each get their
 // own reply. An empty datagram is a datagram too (U3) and is echoed.
 func TestClaimC3_UDPHandlerRepliesToSender(t *testing.T) {
-	var serverAddr string
 	sawSocket := make(chan string, 3)
 	addr := startPacketServer(t, &PacketServer{Handler: PacketHandlerFunc(func(ctx context.Context, pc net.PacketConn, data []byte, from net.Addr) {
 		sawSocket <- pc.LocalAddr().String()
 		EchoDatagram(ctx, pc, data, from)
 	})})
-	serverAddr = addr
 
 	alice, bob := udpClient(t), udpClient(t)
 	sendTo(t, alice, "from alice", addr)
 	sendTo(t, bob, "from bob", addr)
-	if got := recvFrom(t, alice, serverAddr); got != "from alice" {
-		t.Errorf("alice got %q, want her own %q", got, "from alice")
-	}
-	if got := recvFrom(t, bob, serverAddr); got != "from bob" {
-		t.Errorf("bob got %q, want his own %q", got, "from bob")
-	}
+	assert.Equal(t, "from alice", recvFrom(t, alice, addr), "alice's reply")
+	assert.Equal(t, "from bob", recvFrom(t, bob, addr), "bob's reply")
 	sendTo(t, alice, "", addr)
-	if got := recvFrom(t, alice, serverAddr); got != "" {
-		t.Errorf("echo of an empty datagram = %q, want empty", got)
-	}
+	assert.Empty(t, recvFrom(t, alice, addr), "the echo of an empty datagram")
 	for range 3 {
-		if got := <-sawSocket; got != serverAddr {
-			t.Errorf("handler's socket is bound to %s, want the server's %s", got, serverAddr)
-		}
+		assert.Equal(t, addr, <-sawSocket, "the address of the handler's socket")
 	}
 }
 
@@ -117,13 +91,9 @@ func TestClaimC3_EachDatagramOwnGoroutine(t *testing.T) {
 	slow, quick := udpClient(t), udpClient(t)
 	sendTo(t, slow, "slow", addr)
 	sendTo(t, quick, "quick", addr)
-	if got := recvFrom(t, quick, addr); got != "quick" {
-		t.Errorf("quick client got %q while the slow datagram was held, want %q", got, "quick")
-	}
+	assert.Equal(t, "quick", recvFrom(t, quick, addr), "the quick reply while the slow datagram is held")
 	close(release)
-	if got := recvFrom(t, slow, addr); got != "slow" {
-		t.Errorf("slow client got %q, want %q", got, "slow")
-	}
+	assert.Equal(t, "slow", recvFrom(t, slow, addr), "the slow reply")
 }
 
 // Each handler owns its data: the server's read buffer is reused, but what a
@@ -135,10 +105,10 @@ func TestPacketDataIsHandlersOwnCopy(t *testing.T) {
 		got <- data
 	})})
 	c := udpClient(t)
-	want := map[string]bool{}
+	var want []string
 	for i := range n {
 		msg := fmt.Sprintf("datagram %03d %s", i, strings.Repeat("x", i))
-		want[msg] = true
+		want = append(want, msg)
 		sendTo(t, c, msg, addr)
 	}
 	// Collect first, then look: by now the buffer was overwritten n times.
@@ -149,15 +119,14 @@ func TestPacketDataIsHandlersOwnCopy(t *testing.T) {
 		case d := <-got:
 			all = append(all, d)
 		case <-timeout:
-			t.Fatalf("only %d of %d datagrams reached the handler", len(all), n)
+			require.FailNow(t, "datagrams lost", "only %d of %d datagrams reached the handler", len(all), n)
 		}
 	}
+	var held []string
 	for _, d := range all {
-		if !want[string(d)] {
-			t.Errorf("handler holds %q, which was never sent (data shared a buffer?)", d)
-		}
-		delete(want, string(d))
+		held = append(held, string(d))
 	}
+	assert.ElementsMatch(t, want, held, "what the handlers hold after all have run")
 }
 
 // Shutdown stops reading but lets running handlers reply on the socket; then
@@ -172,9 +141,7 @@ func TestPacketShutdownLetsHandlersReply(t *testing.T) {
 		pc.WriteTo(append([]byte("late "), data...), from)
 	})}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(pc) }()
 	c := udpClient(t)
@@ -183,26 +150,19 @@ func TestPacketShutdownLetsHandlersReply(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown() = %v, want nil", err)
-	}
+	assert.NoError(t, srv.Shutdown(ctx), "Shutdown")
 	<-canceled
-	if got := recvFrom(t, c, pc.LocalAddr().String()); got != "late reply" {
-		t.Errorf("reply sent during Shutdown = %q, want %q", got, "late reply")
-	}
-	if err := <-serveErr; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("Serve() = %v, want ErrServerClosed", err)
-	}
-	if _, err := pc.WriteTo([]byte("x"), c.LocalAddr()); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("server socket after Shutdown: WriteTo error = %v, want net.ErrClosed", err)
-	}
+	assert.Equal(t, "late reply", recvFrom(t, c, pc.LocalAddr().String()), "the reply sent during Shutdown")
+	assert.ErrorIs(t, <-serveErr, ErrServerClosed, "Serve")
+	_, err = pc.WriteTo([]byte("x"), c.LocalAddr())
+	assert.ErrorIs(t, err, net.ErrClosed, "the server's socket after Shutdown")
 }
 
 // A panicking packet handler loses only its datagram.
 func TestPacketHandlerPanic(t *testing.T) {
 	rec := newLogRecorder()
 	addr := startPacketServer(t, &PacketServer{Logger: slog.New(rec), Handler: PacketHandlerFunc(func(ctx context.Context, pc net.PacketConn, data []byte, from net.Addr) {
-		if bytes.Equal(data, []byte("panic")) {
+		if string(data) == "panic" {
 			panic("bad datagram")
 		}
 		EchoDatagram(ctx, pc, data, from)
@@ -211,19 +171,13 @@ func TestPacketHandlerPanic(t *testing.T) {
 	sendTo(t, c, "panic", addr)
 	rec.waitFor(t, "handler panicked; datagram dropped")
 	sendTo(t, c, "fine", addr)
-	if got := recvFrom(t, c, addr); got != "fine" {
-		t.Errorf("after a panic the server answered %q, want %q", got, "fine")
-	}
+	assert.Equal(t, "fine", recvFrom(t, c, addr), "the answer after a panic")
 }
 
 func TestPacketListenAndServe(t *testing.T) {
 	srv := &PacketServer{Addr: "127.0.0.1:0", Handler: PacketHandlerFunc(EchoDatagram)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
-	if err := srv.Close(); err != nil {
-		t.Errorf("Close() = %v", err)
-	}
-	if err := <-serveErr; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("ListenAndServe() after Close = %v, want ErrServerClosed", err)
-	}
+	assert.NoError(t, srv.Close())
+	assert.ErrorIs(t, <-serveErr, ErrServerClosed, "ListenAndServe after Close")
 }

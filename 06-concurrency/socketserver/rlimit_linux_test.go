@@ -3,6 +3,8 @@ package socketserver
 import (
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // ensureFileLimit raises this process's RLIMIT_NOFILE to at least n (the
@@ -10,9 +12,7 @@ import (
 func ensureFileLimit(t *testing.T, n uint64) {
 	t.Helper()
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("getrlimit: %v", err)
-	}
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim), "getrlimit")
 	if lim.Cur >= n {
 		return
 	}

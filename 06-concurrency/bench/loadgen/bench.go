@@ -22,6 +22,7 @@ import (
 type config struct {
 	goServer string   // path of the built cmd/server binary
 	python   []string // command that starts the Python server, port appended
+	servers  []string // which servers to measure, by name (see allServers)
 	runs     int
 	clients  []int
 	duration time.Duration
@@ -36,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config
 	fs.StringVar(&cfg.goServer, "go-server", "", "path of the built 06-concurrency/cmd/server binary")
 	py := fs.String("python", "python3 bench/threading_echo.py", "command that starts the Python server (the port is appended)")
+	servers := fs.String("servers", "go-lowmem,go,python", "comma-separated servers to measure: go-lowmem (cmd/server -low-memory, LowMemoryEcho), go (cmd/server, Echo), python")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs per server; medians are reported")
 	clients := fs.String("clients", "1,50,500", "comma-separated numbers of concurrent clients (\"\" skips the round-trip test)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured time per client count")
@@ -59,6 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.clients = append(cfg.clients, n)
 	}
+	for _, name := range strings.Split(*servers, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains([]string{"go-lowmem", "go", "python"}, name) {
+			return fmt.Errorf("bad -servers entry %q: want go-lowmem, go or python", name)
+		}
+		cfg.servers = append(cfg.servers, name)
+	}
 	if cfg.runs < 1 || cfg.size < 1 || cfg.idle < 0 {
 		return errors.New("-runs and -size must be positive, -idle not negative")
 	}
@@ -66,16 +75,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	servers := []serverKind{
-		{"go", []string{cfg.goServer, "-addr", "127.0.0.1:0"}},
-		{"python", append(slices.Clone(cfg.python), "0")},
+	all := map[string]serverKind{
+		"go-lowmem": {"go-lowmem", []string{cfg.goServer, "-low-memory", "-addr", "127.0.0.1:0"}},
+		"go":        {"go", []string{cfg.goServer, "-addr", "127.0.0.1:0"}},
+		"python":    {"python", append(slices.Clone(cfg.python), "0")},
 	}
 	rts := map[string][]rtResult{}     // key: server/clients
 	idles := map[string][]idleResult{} // key: server
 	for r := 1; r <= cfg.runs; r++ {
-		order := servers
-		if r%2 == 0 { // alternate who goes first, so neither always gets the quieter moment
-			order = []serverKind{servers[1], servers[0]}
+		// Rotate who goes first, so no server always gets the quieter moment.
+		var order []serverKind
+		for i := range cfg.servers {
+			order = append(order, all[cfg.servers[(r-1+i)%len(cfg.servers)]])
 		}
 		for _, sk := range order {
 			if cfg.idle > 0 {
@@ -83,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("run %d, %s, idle: %w", r, sk.name, err)
 				}
-				fmt.Fprintf(stderr, "run %d %-6s idle %d: held %d, Pss +%.2f KiB/conn, VmRSS +%.2f KiB/conn, threads %d (opened in %v, checked in %v)\n",
+				fmt.Fprintf(stderr, "run %d %-9s idle %d: held %d, Pss +%.2f KiB/conn, VmRSS +%.2f KiB/conn, threads %d (opened in %v, checked in %v)\n",
 					r, sk.name, cfg.idle, res.held, res.pssPerConn, res.rssPerConn, res.threads,
 					res.opened.Round(time.Millisecond), res.checked.Round(time.Millisecond))
 				idles[sk.name] = append(idles[sk.name], res)
@@ -96,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("run %d, %s: %w", r, sk.name, err)
 			}
 			for _, res := range results {
-				fmt.Fprintf(stderr, "run %d %-6s %3d clients: %8.0f rt/s, %6.2f µs CPU/rt, p50 %v, p99 %v\n",
+				fmt.Fprintf(stderr, "run %d %-9s %3d clients: %8.0f rt/s, %6.2f µs CPU/rt, p50 %v, p99 %v\n",
 					r, sk.name, res.clients, res.perSec, res.cpuPerRT, res.p50, res.p99)
 				key := fmt.Sprintf("%s/%d", sk.name, res.clients)
 				rts[key] = append(rts[key], res)
@@ -423,7 +434,7 @@ func printSummary(w io.Writer, cfg config, rts map[string][]rtResult, idles map[
 		fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|")
 	}
 	for _, n := range cfg.clients {
-		for _, name := range []string{"go", "python"} {
+		for _, name := range cfg.servers {
 			rs := rts[fmt.Sprintf("%s/%d", name, n)]
 			var ps, cs []float64
 			var p50s, p99s []time.Duration
@@ -442,7 +453,7 @@ func printSummary(w io.Writer, cfg config, rts map[string][]rtResult, idles map[
 	}
 	fmt.Fprintf(w, "\n| server | idle connections held (of %d) | Pss per connection | VmRSS per connection | server threads |\n", cfg.idle)
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
-	for _, name := range []string{"go", "python"} {
+	for _, name := range cfg.servers {
 		var held, pss, rss, th []float64
 		for _, r := range idles[name] {
 			held = append(held, float64(r.held))

@@ -1,5 +1,7 @@
-// Command loadgen measures chapter 06's concurrent echo server against a
-// Python socketserver.ThreadingTCPServer echo server, side by side in one run.
+// Command loadgen measures chapter 06's concurrent echo server, with each of
+// its two handlers (LowMemoryEcho: cmd/server -low-memory; Echo: cmd/server),
+// against a Python socketserver.ThreadingTCPServer echo server, side by side
+// in one run.
 //
 // For each server and each run it starts a fresh server process on a free
 // loopback port and measures:

@@ -1,20 +1,18 @@
-// Command udpserver is a concurrent UDP echo server: each datagram is handed,
-// with the socket, to its own goroutine, which sends the data back to the
-// address it came from.
+// Command udpserver is chapter 06's concurrent UDP echo server: each
+// datagram is handed, with the socket, to its own goroutine, which sends the
+// data back to the address it came from.
 //
 // Usage:
 //
 //	udpserver [-addr 127.0.0.1:8080] [-grace D]
 //
 // Ctrl-C stops reading, lets running handlers reply for up to -grace, then
-// closes the socket.
+// closes the socket. A second Ctrl-C kills it at once.
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +20,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/gosockets/tutorial/06-concurrency/internal/cli"
 	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 )
 
@@ -29,30 +28,21 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "udpserver:", err)
-		os.Exit(1)
-	}
+	cli.Exit("udpserver", os.Stderr, run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run parses args, serves until ctx is canceled, then shuts down gracefully.
-// Logs go to stderr.
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// run parses args, serves until ctx is canceled, then shuts down
+// gracefully. Logs go to stderr.
+func run(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", socketserver.DefaultAddr, "UDP address to listen on")
+	addr := fs.String("addr", socketserver.DefaultAddr, "`host:port` to listen on")
 	grace := fs.Duration("grace", 5*time.Second, "on Ctrl-C, how long running handlers get to finish")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	if *grace < 0 {
-		return errors.New("-grace must not be negative")
+		return cli.Usagef("-grace must not be negative")
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -62,7 +52,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv := &socketserver.PacketServer{
 		Handler: socketserver.PacketHandlerFunc(func(ctx context.Context, pc net.PacketConn, data []byte, from net.Addr) {
-			log.Info("datagram", "from", from.String(), "bytes", len(data))
+			log.Info("datagram", "remote", from.String(), "bytes", len(data))
 			socketserver.EchoDatagram(ctx, pc, data, from)
 		}),
 		Logger: log,
@@ -81,7 +71,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	<-errc
+	<-errc // ErrServerClosed now
 	if err != nil {
 		log.Warn("grace period over; socket closed with handlers still running")
 		return nil

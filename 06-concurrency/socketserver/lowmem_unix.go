@@ -52,7 +52,7 @@ func newRawReader(conn net.Conn) rawReader {
 // it borrows a buffer, reads without blocking (the socket is non-blocking),
 // and gives the buffer back on EAGAIN. That is the system call a blocked
 // conn.Read makes too, so this costs no extra call per message.
-// RawConn.Read honours the read deadline, so the idle timeout and Echo's
+// RawConn.Read honours the read deadline, so the idle timeout and the
 // shutdown wake-up still end the wait.
 func (r rawReader) read() (*[]byte, int, error) {
 	if r.rc == nil {
