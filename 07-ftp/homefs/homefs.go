@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -136,6 +135,12 @@ func (f *FS) Stat(v string) (os.FileInfo, error) {
 	return fi, jailErr(err)
 }
 
+// Lstat returns information about v itself, not following a symlink.
+func (f *FS) Lstat(v string) (os.FileInfo, error) {
+	fi, err := f.files.Lstat(rel(v))
+	return fi, jailErr(err)
+}
+
 // Chdir checks that v is a directory and returns it.
 func (f *FS) Chdir(v string) (string, error) {
 	fi, err := f.Stat(v)
@@ -148,38 +153,46 @@ func (f *FS) Chdir(v string) (string, error) {
 	return v, nil
 }
 
-// List returns the entries of directory v sorted by name (symlinks are
-// listed, not followed), or v itself if it is not a directory.
-func (f *FS) List(v string) ([]os.FileInfo, error) {
+// List calls fn with each entry of directory v, in the order the
+// directory holds them, reading them a batch at a time so that memory does
+// not grow with the directory; if v is not a directory, fn gets v itself.
+// Symlinks are listed, not followed. An error from fn stops the listing
+// and is returned.
+func (f *FS) List(v string, fn func(os.FileInfo) error) error {
 	fi, err := f.Stat(v)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.IsDir() {
-		return []os.FileInfo{fi}, nil
+		return fn(fi)
 	}
 	d, err := f.files.Open(rel(v))
 	if err != nil {
-		return nil, jailErr(err)
+		return jailErr(err)
 	}
 	defer d.Close()
-	var out []os.FileInfo
 	for {
-		ents, err := d.ReadDir(256)
+		ents, err := d.ReadDir(listBatch)
 		for _, e := range ents {
 			info, ierr := e.Info()
 			if ierr != nil {
 				continue // removed while listing
 			}
-			out = append(out, info)
+			if err := fn(info); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
 		if err != nil {
-			break
+			return err
 		}
 	}
-	slices.SortFunc(out, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
-	return out, nil
 }
+
+// listBatch is how many directory entries List reads at a time.
+const listBatch = 256
 
 // Mkdir creates directory v.
 func (f *FS) Mkdir(v string) error {
@@ -279,11 +292,6 @@ func key(v string) string {
 // PartName returns the name of v's part file relative to the user directory.
 func PartName(v string) string { return "parts/" + key(v) + ".part" }
 
-// CreatePart creates (truncating) the part file for an upload to v.
-func (f *FS) CreatePart(v string) (*os.File, error) {
-	return f.user.OpenFile(PartName(v), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-}
-
 // OpenPart opens v's part file for writing, creating it if needed, and
 // returns it with its current size. An existing part is kept: an upload
 // that resumes writes after its bytes (at explicit offsets, see
@@ -302,25 +310,6 @@ func (f *FS) OpenPart(v string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return file, fi.Size(), nil
-}
-
-// PartSize returns the size of v's part file, or zero if there is none.
-func (f *FS) PartSize(v string) int64 {
-	fi, err := f.user.Lstat(PartName(v))
-	if err != nil || !fi.Mode().IsRegular() {
-		return 0
-	}
-	return fi.Size()
-}
-
-// HashPrefix returns the lower-case hex SHA-256 of the first n bytes of
-// file, reading them with ReadAt (the file offset does not move).
-func HashPrefix(file io.ReaderAt, n int64) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(file, 0, n)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // RemovePart removes v's part file, if any, and returns its size.
@@ -472,9 +461,6 @@ type PartWriter struct {
 func NewPartWriter(f *os.File, off int64) *PartWriter {
 	return &PartWriter{f: f, off: off, flushed: off}
 }
-
-// Offset returns where the next byte will be written.
-func (w *PartWriter) Offset() int64 { return w.off }
 
 func (w *PartWriter) Write(p []byte) (int, error) {
 	n, err := w.f.WriteAt(p, w.off)

@@ -36,7 +36,6 @@ package proto
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -232,28 +231,4 @@ func IsHexSHA256(s string) bool {
 		}
 	}
 	return true
-}
-
-// WriteRequest writes req as a frame with an empty body.
-func WriteRequest(w io.Writer, req Request) error {
-	return frame.WriteBytes(w, req, nil)
-}
-
-// WriteResponse writes resp as a frame with an empty body.
-func WriteResponse(w io.Writer, resp Response) error {
-	return frame.WriteBytes(w, resp, nil)
-}
-
-// ReadResponse reads one response frame and returns it with its header, so
-// the caller can read the body of h.DataSize bytes from r.
-func ReadResponse(r io.Reader) (Response, frame.Header, error) {
-	h, err := frame.ReadHeader(r)
-	if err != nil {
-		return Response{}, h, err
-	}
-	var resp Response
-	if err := h.Decode(&resp); err != nil {
-		return Response{}, h, err
-	}
-	return resp, h, nil
 }

@@ -104,3 +104,38 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeReply(t *testing.T) {
+	refuse, _ := frame.EncodeHeader(Response{Code: CodeTLS, Error: "this server does not speak TLS (drop -tls)"}, 0)
+	ok, _ := frame.EncodeHeader(Response{OK: true}, 0)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		code string
+		good bool
+	}{
+		{"refusal", refuse, CodeTLS, true},
+		{"truncated", refuse[:len(refuse)-1], "", false},
+		{"success is not a failure", ok, "", false},
+		{"short", []byte{1, 0}, "", false},
+		{"huge length", []byte{0xff, 0xff, 0xff, 0x7f, '{'}, "", false},
+		{"HTTP", []byte("HTTP/1.1 400 Bad Request\r\n"), "", false},
+	} {
+		r, good := DecodeReply(tc.b)
+		if r.Code != tc.code || good != tc.good {
+			t.Errorf("DecodeReply(%s) = code %q, %v; want %q, %v", tc.name, r.Code, good, tc.code, tc.good)
+		}
+	}
+}
+
+// FuzzDecodeReply: a TLS client decodes whatever a plaintext server sent
+// it; nothing may panic.
+func FuzzDecodeReply(f *testing.F) {
+	refuse, _ := frame.EncodeHeader(Response{Code: CodeTLS, Error: "no TLS"}, 0)
+	f.Add(refuse)
+	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05})
+	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeReply(b)
+	})
+}
