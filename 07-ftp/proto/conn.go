@@ -27,14 +27,19 @@ type Conn struct {
 	// ReadTimeout bounds each read: the wait for the next request or
 	// reply, and each read of a body. Zero means none.
 	ReadTimeout time.Duration
-	// WriteTimeout bounds each write of a data body (a download or an
-	// upload). Zero means none.
+	// HeaderTimeout bounds a whole frame header once its first byte has
+	// arrived: a peer that trickles a header a byte at a time does not
+	// renew it. Zero means that only ReadTimeout applies.
+	HeaderTimeout time.Duration
+	// WriteTimeout bounds each write. Zero means none.
 	WriteTimeout time.Duration
 
 	body *bodyReader // the body of the last frame read, until consumed
 
 	mu          sync.Mutex
-	waiting     bool // in ReadRequest, before the first byte of a frame
+	waiting     bool      // in ReadRequest, before the first byte of a frame
+	header      time.Time // while a header is read: when it must be in
+	limit       time.Time // no read or write goes past it; zero: none
 	interrupted bool
 }
 
@@ -77,21 +82,73 @@ func (c *Conn) setWaiting(w bool) {
 	c.waiting = w
 }
 
-// deadlineReader reads from the connection, moving the read deadline
-// before each read.
+// SetDeadline sets a deadline that no read or write goes past, whatever
+// the timeouts say: a whole login must end by then, however the client
+// paces its bytes. The zero time removes it.
+func (c *Conn) SetDeadline(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limit = t
+}
+
+// within returns the earlier of t and the Conn's deadline (zero means
+// none); c.mu must be held.
+func (c *Conn) within(t time.Time) time.Time {
+	if !c.limit.IsZero() && (t.IsZero() || c.limit.Before(t)) {
+		return c.limit
+	}
+	return t
+}
+
+// deadlineReader reads from the connection, setting the read deadline
+// before each read: ReadTimeout from now, or the header's deadline while a
+// header is read, never past the Conn's deadline.
 type deadlineReader struct{ c *Conn }
 
 func (r *deadlineReader) Read(p []byte) (int, error) {
 	c := r.c
 	c.mu.Lock()
+	var d time.Time
 	switch {
 	case c.waiting && c.interrupted:
-		c.nc.SetReadDeadline(time.Now())
+		d = time.Now()
+	case !c.header.IsZero():
+		d = c.header
 	case c.ReadTimeout > 0:
-		c.nc.SetReadDeadline(time.Now().Add(c.ReadTimeout))
+		d = time.Now().Add(c.ReadTimeout)
 	}
+	c.nc.SetReadDeadline(c.within(d))
 	c.mu.Unlock()
 	return c.nc.Read(p)
+}
+
+// deadlineWriter writes to the connection under WriteTimeout, never past
+// the Conn's deadline.
+type deadlineWriter struct {
+	c    *Conn
+	conn net.Conn
+}
+
+func (w deadlineWriter) arm() {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var d time.Time
+	if c.WriteTimeout > 0 {
+		d = time.Now().Add(c.WriteTimeout)
+	}
+	w.conn.SetWriteDeadline(c.within(d))
+}
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	w.arm()
+	return w.conn.Write(p)
+}
+
+func (c *Conn) setHeader(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.header = t
 }
 
 // readFrame skips what is left of the previous frame's body, then reads
@@ -103,13 +160,15 @@ func (c *Conn) readFrame(waiting bool) (frame.Header, error) {
 		}
 		c.body = nil
 	}
-	if waiting {
-		c.setWaiting(true)
-		_, err := c.br.Peek(1)
-		c.setWaiting(false)
-		if err != nil {
-			return frame.Header{}, err
-		}
+	c.setWaiting(waiting)
+	_, err := c.br.Peek(1)
+	c.setWaiting(false)
+	if err != nil {
+		return frame.Header{}, err
+	}
+	if c.HeaderTimeout > 0 {
+		c.setHeader(time.Now().Add(c.HeaderTimeout))
+		defer c.setHeader(time.Time{})
 	}
 	h, err := frame.ReadHeader(c.br)
 	if err != nil {
@@ -194,22 +253,22 @@ func Malformed(err error) bool {
 
 // WriteResponse writes resp as a frame with an empty body.
 func (c *Conn) WriteResponse(resp Response) error {
-	return frame.WriteBytes(c.nc, resp, nil)
+	return frame.WriteBytes(deadlineWriter{c, c.nc}, resp, nil)
 }
 
 // WriteResponseBody writes resp with a small body, such as a SCRAM message.
 func (c *Conn) WriteResponseBody(resp Response, body []byte) error {
-	return frame.WriteBytes(c.nc, resp, body)
+	return frame.WriteBytes(deadlineWriter{c, c.nc}, resp, body)
 }
 
 // WriteRequest writes req as a frame with an empty body.
 func (c *Conn) WriteRequest(req Request) error {
-	return frame.WriteBytes(c.nc, req, nil)
+	return frame.WriteBytes(deadlineWriter{c, c.nc}, req, nil)
 }
 
 // WriteRequestBody writes req with a small body, such as a SCRAM message.
 func (c *Conn) WriteRequestBody(req Request, body []byte) error {
-	return frame.WriteBytes(c.nc, req, body)
+	return frame.WriteBytes(deadlineWriter{c, c.nc}, req, body)
 }
 
 // StartData writes the header of resp, announcing a body of size bytes
@@ -238,15 +297,8 @@ func (c *Conn) startBody(hdr any, size int64) (io.Writer, error) {
 // peer that stops reading is dropped after WriteTimeout.
 type dataWriter struct{ c *Conn }
 
-func (w *dataWriter) arm(conn net.Conn) {
-	if t := w.c.WriteTimeout; t > 0 {
-		conn.SetWriteDeadline(time.Now().Add(t))
-	}
-}
-
 func (w *dataWriter) Write(p []byte) (int, error) {
-	w.arm(w.c.nc)
-	return w.c.nc.Write(p)
+	return deadlineWriter{w.c, w.c.nc}.Write(p)
 }
 
 // sendfileChunk is how many bytes ReadFrom hands to the kernel at once;
@@ -283,7 +335,7 @@ func (w *dataWriter) ReadFrom(r io.Reader) (int64, error) {
 		if left > 0 {
 			chunk = min(chunk, left)
 		}
-		w.arm(dst)
+		deadlineWriter{w.c, dst}.arm()
 		n, err := rf.ReadFrom(&io.LimitedReader{R: src, N: chunk})
 		total += n
 		if left > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/07-ftp/client"
+	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
 )
@@ -63,7 +64,7 @@ func TestStalledDownloadIsDropped(t *testing.T) {
 // busy", at once; other users are not affected, and a session that ends
 // frees its slot.
 func TestMaxSessionsPerUser(t *testing.T) {
-	ts := startServer(t, func(srv *server.Server) { srv.MaxUserSessions = 2 })
+	ts := startServer(t, func(srv *server.Server) { srv.Gate = &gate.Gate{MaxUserSessions: 2} })
 	ts.addUser(t, "max", "pw", 1000)
 	ts.addUser(t, "other", "pw", 1000)
 	first := ts.login(t, "max", "pw")

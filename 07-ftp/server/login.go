@@ -52,6 +52,7 @@ func (s *session) login(ctx context.Context) error {
 	if err := s.openHome(ctx, conv); err != nil {
 		return err
 	}
+	s.pc.SetDeadline(time.Time{}) // logged in: the idle timeout takes over
 	u := s.home.Usage()
 	return s.pc.WriteResponseBody(proto.Response{OK: true, User: s.home.User(), Path: s.cwd, Used: u.Bytes, Limit: u.BytesLimit}, []byte(final))
 }
@@ -106,12 +107,11 @@ func (s *session) openHome(ctx context.Context, conv *scram.ServerConversation) 
 		s.reply(proto.Response{Code: proto.CodeInternal, Error: "cannot open your home directory"})
 		return fmt.Errorf("home of %s: %w", name, err)
 	}
-	if !s.srv.enter(name) {
+	if err := s.ticket.Login(name); err != nil {
 		home.Close()
 		s.srv.Limiter.Succeeded(s.host)
-		s.log.Info("login refused: too many sessions", "user", name, "max", s.srv.MaxUserSessions)
-		s.reply(proto.Response{Code: proto.CodeBusy, Error: fmt.Sprintf(
-			"server busy: %s already has %d sessions, the most allowed; try again later", name, s.srv.MaxUserSessions)})
+		s.log.Info("login refused", "user", name, "err", err)
+		s.reply(proto.Response{Code: proto.CodeBusy, Error: err.Error()})
 		return errLoginFailed
 	}
 	s.srv.Limiter.Succeeded(s.host)

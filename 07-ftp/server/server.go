@@ -25,6 +25,7 @@ import (
 
 	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
+	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/store"
 	"github.com/gosockets/tutorial/07-ftp/tlsconf"
@@ -41,12 +42,23 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
 		return
 	}
 	remote := conn.RemoteAddr().String()
-	conn, err := s.handshake(conn)
+	ticket, err := s.Gate.Arrive(remoteHost(remote))
+	if err != nil {
+		s.log.Info("connection refused", "remote", remote, "err", err)
+		refuse(conn, proto.CodeBusy, err.Error())
+		return
+	}
+	defer ticket.Leave()
+	// The whole login, the TLS handshake included, must end by then,
+	// however slowly the client sends its bytes.
+	deadline := time.Now().Add(orDefault(s.LoginTimeout, 30*time.Second))
+	conn, err = s.handshake(conn, deadline)
 	if err != nil {
 		s.log.Info("connection refused", "remote", remote, "err", err)
 		return
 	}
-	sess := s.newSession(conn, remote)
+	sess := s.newSession(conn, remote, ticket)
+	sess.pc.SetDeadline(deadline)
 	defer sess.close()
 	stop := context.AfterFunc(ctx, sess.pc.Interrupt)
 	defer stop()
@@ -99,16 +111,22 @@ type Server struct {
 	// speak TLS.
 	TLS *tls.Config
 
-	// MaxConns caps the connections served at once; zero means no limit.
-	// The one over is told "server busy".
-	MaxConns int
-	// MaxUserSessions caps the sessions one user may have at once; zero
-	// means no cap. A login over it is told "server busy".
-	MaxUserSessions int
+	// Gate admits connections and sessions within its limits (overall,
+	// per address before login, per user), shared with any other front
+	// end; nil means no limits. A connection or login over a limit is told
+	// "server busy" in one line.
+	Gate *gate.Gate
 
+	// LoginTimeout bounds a whole login, from the first byte to the last
+	// reply, TLS handshake included; zero means 30 s. A client that has
+	// not logged in by then is dropped, however it paces its bytes.
+	LoginTimeout time.Duration
 	// HandshakeTimeout bounds the TLS handshake, or the wait for the first
 	// bytes that tell TLS from plaintext; zero means 10 s.
 	HandshakeTimeout time.Duration
+	// HeaderTimeout bounds each request's header once its first byte has
+	// arrived; zero means 10 s.
+	HeaderTimeout time.Duration
 	// IdleTimeout drops a client that sends nothing for this long, between
 	// requests or in the middle of an upload, and tells it why; zero means
 	// never.
@@ -132,8 +150,6 @@ type Server struct {
 	ss       socketserver.Server
 	stop     context.CancelFunc // ends the part cleaner
 
-	mu       sync.Mutex
-	sessions map[string]int // per user
 }
 
 // init fills in the defaults of the zero value, once.
@@ -157,13 +173,10 @@ func (s *Server) init() error {
 			s.Store, s.initErr = store.Open(dir)
 			s.ownStore = s.initErr == nil
 		}
-		s.sessions = make(map[string]int)
-		s.ss = socketserver.Server{
-			Handler:   s,
-			MaxConns:  s.MaxConns,
-			OverLimit: socketserver.HandlerFunc(busy),
-			Logger:    s.Logger,
+		if s.Gate == nil {
+			s.Gate = &gate.Gate{}
 		}
+		s.ss = socketserver.Server{Handler: s, Logger: s.Logger}
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop = cancel
 		if s.initErr == nil && s.PartMaxAge > 0 {
@@ -173,10 +186,21 @@ func (s *Server) init() error {
 	return s.initErr
 }
 
-// busy answers a connection over MaxConns in the protocol's own words,
-// so the client prints a clear error instead of failing on a bad frame.
-func busy(_ context.Context, conn net.Conn) {
-	proto.Refuse(conn, proto.CodeBusy, "server busy: too many sessions, try again later")
+// refuse answers a connection the server does not take on in the
+// protocol's own words, so the client prints one clear line, and closes
+// it without waiting long for a client that does not read.
+func refuse(conn net.Conn, code, msg string) {
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	proto.Refuse(conn, code, msg)
+	tlsconf.CloseAfterWrite(conn)
+}
+
+// orDefault returns d, or def if d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // ListenAndServe listens on Addr and calls Serve. It always returns a
@@ -257,37 +281,14 @@ func (s *Server) cleanParts(ctx context.Context) {
 }
 
 // handshake runs TLS on conn, or checks that the client does not expect
-// it, within HandshakeTimeout; a client of the wrong kind is told so in
-// one line.
-func (s *Server) handshake(conn net.Conn) (net.Conn, error) {
-	timeout := s.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
+// it, within HandshakeTimeout and before deadline; a client of the wrong
+// kind is told so in one line.
+func (s *Server) handshake(conn net.Conn, deadline time.Time) (net.Conn, error) {
+	timeout := min(orDefault(s.HandshakeTimeout, 10*time.Second), time.Until(deadline))
 	if s.TLS != nil {
 		return tlsconf.Accept(conn, s.TLS, timeout, proto.RefuseTLS)
 	}
 	return tlsconf.RefuseTLS(conn, timeout, proto.RefuseTLS)
-}
-
-// enter counts a new session of name unless it already has
-// MaxUserSessions.
-func (s *Server) enter(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.MaxUserSessions > 0 && s.sessions[name] >= s.MaxUserSessions {
-		return false
-	}
-	s.sessions[name]++
-	return true
-}
-
-func (s *Server) leave(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions[name]--; s.sessions[name] <= 0 {
-		delete(s.sessions, name)
-	}
 }
 
 func remoteHost(addr string) string {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/store"
 )
@@ -17,29 +18,27 @@ import (
 // session is one connection's conversation: who is logged in, their home
 // and their current directory. It exists only while its connection does.
 type session struct {
-	srv  *Server
-	pc   *proto.Conn
-	log  *slog.Logger
-	host string // the client's address, without the port
+	srv    *Server
+	pc     *proto.Conn
+	log    *slog.Logger
+	host   string // the client's address, without the port
+	ticket *gate.Ticket
 
 	home *store.Home // nil until login
 	cwd  string      // virtual absolute path; "/" is the home
 }
 
-func (s *Server) newSession(conn net.Conn, remote string) *session {
+func (s *Server) newSession(conn net.Conn, remote string, ticket *gate.Ticket) *session {
 	pc := proto.NewConn(conn)
 	pc.ReadTimeout = s.IdleTimeout
-	pc.WriteTimeout = s.WriteTimeout
-	if pc.WriteTimeout <= 0 {
-		pc.WriteTimeout = time.Minute
-	}
-	return &session{srv: s, pc: pc, log: s.log.With("remote", remote), host: remoteHost(remote), cwd: "/"}
+	pc.HeaderTimeout = orDefault(s.HeaderTimeout, 10*time.Second)
+	pc.WriteTimeout = orDefault(s.WriteTimeout, time.Minute)
+	return &session{srv: s, pc: pc, log: s.log.With("remote", remote), host: remoteHost(remote), ticket: ticket, cwd: "/"}
 }
 
 func (s *session) close() {
 	if s.home != nil {
 		s.home.Close()
-		s.srv.leave(s.home.User())
 	}
 }
 

@@ -721,15 +721,24 @@ func TestClientConnectionErrors(t *testing.T) {
 	}
 }
 
-// TestServerBusyOverMaxConns: with -max-conns 1 and one connection open, the
-// next client is told the server is busy, in one line, with exit status 1.
+// TestServerBusyOverMaxConns: with -max-conns 1 and one session logged in,
+// the next client is told the server is busy, in one line, with exit
+// status 1. (A connection that has not logged in does not take a session's
+// place: see TestAttack1_UnauthenticatedFloodDoesNotLockUsersOut.)
 func TestServerBusyOverMaxConns(t *testing.T) {
 	d := startDaemon(t, "", "-max-conns", "1")
-	hold, err := net.DialTimeout("tcp", d.addr, e2eTimeout)
+	bin, _ := build(t)
+	hold := exec.Command(bin, "-addr", d.addr, "-user", "demo")
+	hold.Env = append(os.Environ(), "FTP_PASSWORD="+d.demoPW)
+	stdin, err := hold.StdinPipe() // open until the test ends: the session stays
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hold.Close()
+	if err := hold.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); hold.Wait() }()
+	d.waitLog(t, "msg=login")
 	r := ftp(t, t.TempDir(), d.addr, "demo", d.demoPW, "pwd\n")
 	if r.code != 1 || r.stderr != "ftp: server busy: too many sessions, try again later\n" {
 		t.Errorf("exit %d, stderr %q; want the busy message", r.code, r.stderr)

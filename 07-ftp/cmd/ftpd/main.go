@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/07-ftp/accounts"
+	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/server"
 	"github.com/gosockets/tutorial/07-ftp/store"
 	"github.com/gosockets/tutorial/07-ftp/tlsconf"
@@ -118,8 +119,13 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 	fl.StringVar(&srv.Addr, "addr", server.DefaultAddr, "address to listen on")
 	fl.StringVar(&srv.DataDir, "data", defaultData, "data directory: accounts and homes")
 	fl.DurationVar(&srv.IdleTimeout, "idle", 5*time.Minute, "drop a client that sends nothing for this long")
-	fl.IntVar(&srv.MaxConns, "max-conns", 200, "most sessions at once")
-	fl.IntVar(&srv.MaxUserSessions, "max-user-sessions", 10, "most sessions of one user at once (0: no limit)")
+	fl.DurationVar(&srv.LoginTimeout, "login-timeout", 30*time.Second, "drop a client that has not logged in this long after connecting")
+	g := &gate.Gate{}
+	srv.Gate = g
+	fl.IntVar(&g.MaxSessions, "max-conns", 200, "most sessions at once (0: no limit)")
+	fl.IntVar(&g.MaxUserSessions, "max-user-sessions", 10, "most sessions of one user at once (0: no limit)")
+	fl.IntVar(&g.MaxUnauth, "max-unauth", 64, "most connections not logged in yet (0: no limit)")
+	fl.IntVar(&g.MaxUnauthPerAddr, "max-unauth-per-addr", 8, "most connections not logged in yet from one address (0: no limit)")
 	grace := fl.Duration("grace", 30*time.Second, "on Ctrl-C or SIGTERM, let transfers run this long before closing them (their part files stay for a resume)")
 	fl.DurationVar(&srv.PartMaxAge, "part-max-age", 24*time.Hour, "remove part files of interrupted uploads not written for this long (0: never)")
 	fl.DurationVar(&srv.WriteTimeout, "write-timeout", time.Minute, "drop a client that stops reading for this long")

@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/gate"
+	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/server"
+)
+
+// trickle sends a frame header a byte at a time, a byte every 20 ms, until
+// the connection fails or stop is closed: a header that would take the
+// whole test to arrive. The length prefix announces a 60000-byte header.
+func trickle(conn net.Conn, stop <-chan struct{}) {
+	prefix := binary.LittleEndian.AppendUint32(nil, 60000)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		b := byte(' ')
+		if i < len(prefix) {
+			b = prefix[i]
+		}
+		if _, err := conn.Write([]byte{b}); err != nil {
+			return
+		}
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// TestAttack1_TrickleIsDropped: a client that trickles a header one byte
+// at a time is dropped at the login's deadline before login, and at the
+// header's deadline after it; each byte does not renew the wait.
+func TestAttack1_TrickleIsDropped(t *testing.T) {
+	ts := startServer(t, func(srv *server.Server) {
+		srv.LoginTimeout = 300 * time.Millisecond
+		srv.HeaderTimeout = 300 * time.Millisecond
+	})
+	ts.addUser(t, "tom", "pw", 1000)
+	t.Run("before login", func(t *testing.T) {
+		conn, err := net.DialTimeout("tcp", ts.addr, testTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		stop := make(chan struct{})
+		defer close(stop)
+		go trickle(conn, stop)
+		rc := &rawConn{Conn: conn, r: bufio.NewReader(conn)}
+		if !rc.closedByServer() {
+			t.Error("a client trickling its first header was not dropped")
+		}
+	})
+	t.Run("after login", func(t *testing.T) {
+		rc := ts.rawLogin(t, "tom", "pw")
+		stop := make(chan struct{})
+		defer close(stop)
+		go trickle(rc.Conn, stop)
+		if !rc.closedByServer() {
+			t.Error("a session trickling a header was not dropped")
+		}
+	})
+}
+
+// TestAttack1_UnauthenticatedCappedPerAddress: connections that do not log
+// in take the places of their own address, never the users' sessions.
+func TestAttack1_UnauthenticatedCappedPerAddress(t *testing.T) {
+	ts := startServer(t, func(srv *server.Server) {
+		srv.Gate = &gate.Gate{MaxSessions: 2, MaxUnauth: 10, MaxUnauthPerAddr: 3}
+	})
+	ts.addUser(t, "una", "pw", 1000)
+	dialer := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: testTimeout}
+	var busy int
+	for range 8 {
+		c, err := dialer.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testTimeout))
+		c.Write([]byte{0x10, 0, 0, 0})
+		pc := proto.NewConn(c)
+		pc.ReadTimeout = 200 * time.Millisecond
+		if resp, _, err := pc.ReadResponse(); err == nil && resp.Code == proto.CodeBusy {
+			busy++
+		}
+	}
+	if busy != 5 {
+		t.Errorf("%d of 8 connections from one address were told busy, want 5 (3 allowed)", busy)
+	}
+	ts.login(t, "una", "pw")
+	ts.login(t, "una", "pw")
+}
