@@ -41,6 +41,10 @@ type Conn struct {
 	header      time.Time // while a header is read: when it must be in
 	limit       time.Time // no read or write goes past it; zero: none
 	interrupted bool
+	// armedR and armedW record that the Conn set a deadline on nc, which
+	// it must then clear when none applies. A Conn with no timeouts of
+	// its own leaves its caller's deadlines alone.
+	armedR, armedW bool
 }
 
 // NewConn returns a Conn on nc.
@@ -66,6 +70,7 @@ func (c *Conn) Interrupt() {
 	c.interrupted = true
 	if c.waiting {
 		c.nc.SetReadDeadline(time.Now())
+		c.armedR = true
 	}
 }
 
@@ -117,7 +122,10 @@ func (r *deadlineReader) Read(p []byte) (int, error) {
 	case c.ReadTimeout > 0:
 		d = time.Now().Add(c.ReadTimeout)
 	}
-	c.nc.SetReadDeadline(c.within(d))
+	if d = c.within(d); !d.IsZero() || c.armedR {
+		c.nc.SetReadDeadline(d)
+		c.armedR = !d.IsZero()
+	}
 	c.mu.Unlock()
 	return c.nc.Read(p)
 }
@@ -137,7 +145,10 @@ func (w deadlineWriter) arm() {
 	if c.WriteTimeout > 0 {
 		d = time.Now().Add(c.WriteTimeout)
 	}
-	w.conn.SetWriteDeadline(c.within(d))
+	if d = c.within(d); !d.IsZero() || c.armedW {
+		w.conn.SetWriteDeadline(d)
+		c.armedW = !d.IsZero()
+	}
 }
 
 func (w deadlineWriter) Write(p []byte) (int, error) {
@@ -328,7 +339,6 @@ func (w *dataWriter) ReadFrom(r io.Reader) (int64, error) {
 		src, left = lr.R, lr.N
 		defer func() { lr.N = left }()
 	}
-	defer dst.SetWriteDeadline(time.Time{})
 	var total int64
 	for left != 0 {
 		chunk := int64(sendfileChunk)

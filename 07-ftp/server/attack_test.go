@@ -3,10 +3,15 @@ package server_test
 import (
 	"bufio"
 	"encoding/binary"
+	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/xdg-go/scram"
+
+	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
@@ -97,4 +102,70 @@ func TestAttack1_UnauthenticatedCappedPerAddress(t *testing.T) {
 	}
 	ts.login(t, "una", "pw")
 	ts.login(t, "una", "pw")
+}
+
+// attempt logs in as name with password on a new connection and returns
+// the server's answer. With hangUp it sends the last SCRAM message and
+// hangs up without waiting for the answer, as a brute-forcing client that
+// learns from silence does; it then returns "".
+func attempt(t *testing.T, ts *testServer, name, password string, hangUp bool) string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", ts.addr, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(testTimeout))
+	pc := proto.NewConn(conn)
+	sc, _ := scram.SHA256.NewClient(name, password, "")
+	conv := sc.NewConversation()
+	msg, _ := conv.Step("")
+	for _, op := range []string{proto.OpAuth, proto.OpAuthFinal} {
+		if err := pc.WriteRequestBody(proto.Request{Op: op}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if hangUp && op == proto.OpAuthFinal {
+			return ""
+		}
+		resp, body, err := pc.ReadResponse()
+		if err != nil {
+			return "connection lost: " + err.Error()
+		}
+		if !resp.OK {
+			return resp.Error
+		}
+		b, _ := io.ReadAll(body)
+		if msg, err = conv.Step(string(b)); err != nil {
+			return "scram: " + err.Error()
+		}
+	}
+	return "ok"
+}
+
+// TestAttack2_LoginThrottleHoldsForClientsThatDoNotWait: after a failed
+// login, the next attempt for that name from that address is refused
+// without being checked until the delay has passed, even with the right
+// password and even if the first client hung up without waiting for its
+// answer. The answer to a failure comes at once, so a failed attempt holds
+// no connection. Logging in to another account does not clear the
+// failures of the first.
+func TestAttack2_LoginThrottleHoldsForClientsThatDoNotWait(t *testing.T) {
+	ts := startServer(t, func(srv *server.Server) {
+		srv.Limiter = &accounts.Limiter{Base: time.Hour, Max: time.Hour}
+	})
+	ts.addUser(t, "victim", "secret", 1000)
+	ts.addUser(t, "mallory", "own-pw", 1000)
+	if got := attempt(t, ts, "victim", "guess1", false); got != "login failed: unknown user or wrong password" {
+		t.Fatalf("a wrong password: %q", got)
+	}
+	attempt(t, ts, "victim", "guess2", true)
+	if got := attempt(t, ts, "victim", "secret", false); !strings.HasPrefix(got, "too many failed logins") {
+		t.Errorf("the right password right after failures: %q; want it refused unchecked", got)
+	}
+	if got := attempt(t, ts, "mallory", "own-pw", false); got != "ok" {
+		t.Fatalf("mallory's own login from the same address: %q", got)
+	}
+	if got := attempt(t, ts, "victim", "secret", false); !strings.HasPrefix(got, "too many failed logins") {
+		t.Errorf("after another account logged in: %q; want victim's failures still counted", got)
+	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,10 +22,11 @@ var errLoginFailed = errors.New("login failed")
 // login runs the SCRAM-SHA-256 exchange: two steps, each a request with a
 // SCRAM message as its body and a reply with the server's. A name that
 // does not exist goes through the same two steps against a fake
-// credential, and every failure gets the same reply, so the answer does
-// not say whether the name exists. The password never reaches the server,
-// so it cannot be logged.
-func (s *session) login(ctx context.Context) error {
+// credential, and every failure gets the same reply, at once, so the
+// answer does not say whether the name exists. Once the first step names
+// the user, the limiter decides whether this attempt may be checked at
+// all. The password never reaches the server, so it cannot be logged.
+func (s *session) login() error {
 	scramSrv, err := s.srv.Accounts.NewServer()
 	if err != nil {
 		return err
@@ -35,9 +35,15 @@ func (s *session) login(ctx context.Context) error {
 	first, err := s.authStep(conv, proto.OpAuth)
 	if err != nil {
 		if conv.Done() { // SCRAM rejected the message itself
-			return s.loginFailed(ctx, conv, err)
+			return s.loginFailed(conv, err)
 		}
 		return err
+	}
+	if wait := s.srv.Limiter.Wait(s.host, conv.Username()); wait > 0 {
+		s.log.Warn("login refused: too many failures", "user", conv.Username(), "wait", wait)
+		s.reply(proto.Response{Code: proto.CodeAuth, Error: fmt.Sprintf(
+			"too many failed logins; try again in %s", (wait + time.Second - 1).Truncate(time.Second))})
+		return errLoginFailed
 	}
 	if err := s.pc.WriteResponseBody(proto.Response{OK: true}, []byte(first)); err != nil {
 		return err
@@ -47,9 +53,9 @@ func (s *session) login(ctx context.Context) error {
 		return err
 	}
 	if err != nil || !conv.Valid() {
-		return s.loginFailed(ctx, conv, err)
+		return s.loginFailed(conv, err)
 	}
-	if err := s.openHome(ctx, conv); err != nil {
+	if err := s.openHome(conv); err != nil {
 		return err
 	}
 	s.pc.SetDeadline(time.Time{}) // logged in: the idle timeout takes over
@@ -79,28 +85,22 @@ func (s *session) authStep(conv *scram.ServerConversation, op string) (string, e
 	return conv.Step(string(b))
 }
 
-// loginFailed waits for the limiter's delay, then gives the one reply of
+// loginFailed counts a failure with the limiter and gives the one reply of
 // every failed login.
-func (s *session) loginFailed(ctx context.Context, conv *scram.ServerConversation, cause error) error {
-	d := s.srv.Limiter.Failed(s.host)
-	s.log.Warn("login failed", "user", conv.Username(), "err", cause, "delay", d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+func (s *session) loginFailed(conv *scram.ServerConversation, cause error) error {
+	s.srv.Limiter.Failed(s.host, conv.Username())
+	s.log.Warn("login failed", "user", conv.Username(), "err", cause)
 	s.reply(proto.Response{Code: proto.CodeAuth, Error: loginFailed})
 	return errLoginFailed
 }
 
 // openHome opens the home of the user whose login just succeeded, within
 // the per-user session limit.
-func (s *session) openHome(ctx context.Context, conv *scram.ServerConversation) error {
+func (s *session) openHome(conv *scram.ServerConversation) error {
 	name := conv.Username()
 	acct, err := s.srv.Accounts.Lookup(name)
 	if err != nil { // deleted since the first step
-		return s.loginFailed(ctx, conv, err)
+		return s.loginFailed(conv, err)
 	}
 	home, err := s.srv.Store.Home(name, store.Limits{Bytes: acct.Quota})
 	if err != nil {
@@ -109,12 +109,12 @@ func (s *session) openHome(ctx context.Context, conv *scram.ServerConversation) 
 	}
 	if err := s.ticket.Login(name); err != nil {
 		home.Close()
-		s.srv.Limiter.Succeeded(s.host)
+		s.srv.Limiter.Succeeded(s.host, name)
 		s.log.Info("login refused", "user", name, "err", err)
 		s.reply(proto.Response{Code: proto.CodeBusy, Error: err.Error()})
 		return errLoginFailed
 	}
-	s.srv.Limiter.Succeeded(s.host)
+	s.srv.Limiter.Succeeded(s.host, name)
 	s.home = home
 	s.log = s.log.With("user", name)
 	s.log.Info("login")

@@ -62,7 +62,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
 	defer sess.close()
 	stop := context.AfterFunc(ctx, sess.pc.Interrupt)
 	defer stop()
-	err = sess.run(ctx)
+	err = sess.run()
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		sess.log.Info("session ended")

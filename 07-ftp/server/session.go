@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +44,8 @@ func (s *session) close() {
 // run is the conversation loop: log in, then answer one request after
 // another. It returns nil or io.EOF when the client is done, or the error
 // that ended the session.
-func (s *session) run(ctx context.Context) error {
-	if err := s.login(ctx); err != nil {
+func (s *session) run() error {
+	if err := s.login(); err != nil {
 		return err
 	}
 	for {

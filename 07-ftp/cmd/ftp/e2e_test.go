@@ -655,7 +655,7 @@ func TestBadInputSessionGoesOn(t *testing.T) {
 // TestAdminCommands: passwd changes the password, userdel removes the
 // account, users lists name, quota and usage.
 func TestAdminCommands(t *testing.T) {
-	d := startDaemon(t, "")
+	d := startDaemon(t, "", "-login-delay", "1ns") // the old password fails, the new one follows at once
 	out := d.admin(t, "first\n", "useradd", "-quota", "5MiB", "kim")
 	if out != "added user kim with a quota of 5 MiB\n" {
 		t.Errorf("useradd printed %q", out)

@@ -120,6 +120,9 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 	fl.StringVar(&srv.DataDir, "data", defaultData, "data directory: accounts and homes")
 	fl.DurationVar(&srv.IdleTimeout, "idle", 5*time.Minute, "drop a client that sends nothing for this long")
 	fl.DurationVar(&srv.LoginTimeout, "login-timeout", 30*time.Second, "drop a client that has not logged in this long after connecting")
+	lim := &accounts.Limiter{}
+	srv.Limiter = lim
+	fl.DurationVar(&lim.Base, "login-delay", 500*time.Millisecond, "after a failed login, how long the same name waits before it may try again from that address (doubling per failure, up to 16 times)")
 	g := &gate.Gate{}
 	srv.Gate = g
 	fl.IntVar(&g.MaxSessions, "max-conns", 200, "most sessions at once (0: no limit)")
@@ -144,6 +147,7 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return nil, 0, errors.New("-tls-cert and -tls-key go together")
 	}
+	lim.Max = 16 * lim.Base
 	if *tlsCert != "" {
 		var err error
 		if srv.TLS, err = tlsconf.ServerConfig(*tlsCert, *tlsKey); err != nil {
