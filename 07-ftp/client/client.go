@@ -6,7 +6,6 @@ package client
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -201,36 +200,28 @@ func (c *Client) Cd(dir string) (string, error) {
 }
 
 // ListFunc calls fn with each entry of a remote directory ("" for the
-// current one) as it arrives, in the server's order. An error from fn
-// ends the session (the rest of the listing is not read).
+// current one) as it arrives, in the server's order (the directory's), a
+// frame at a time. If fn returns an error, the rest of the listing is read
+// and dropped, and ListFunc returns that error.
 func (c *Client) ListFunc(dir string, fn func(proto.Entry) error) error {
-	_, body, err := c.roundTrip(proto.Request{Op: proto.OpLs, Path: dir})
-	if err != nil {
+	if _, _, err := c.roundTrip(proto.Request{Op: proto.OpLs, Path: dir}); err != nil {
 		return err
 	}
-	if n := c.pc.BodySize(); n > proto.MaxListing {
+	var fnErr error
+	err := c.pc.ReadList(func(e proto.Entry) error {
+		fnErr = fn(e)
+		return fnErr
+	})
+	var pe *proto.Error
+	if err != nil && err != fnErr && !errors.As(err, &pe) {
 		c.pc.Close()
-		return fmt.Errorf("%w: listing of %d bytes, limit %d", ErrConn, n, proto.MaxListing)
+		return connErr(err)
 	}
-	dec := json.NewDecoder(body)
-	for {
-		var e proto.Entry
-		err := dec.Decode(&e)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			c.pc.Close()
-			return fmt.Errorf("%w: ls: bad listing from server: %v", ErrConn, err)
-		}
-		if err := fn(e); err != nil {
-			c.pc.Close()
-			return err
-		}
-	}
+	return err
 }
 
-// List returns the entries of a remote directory ("" for the current one).
+// List returns the entries of a remote directory ("" for the current
+// one), in the server's order.
 func (c *Client) List(dir string) ([]proto.Entry, error) {
 	var out []proto.Entry
 	err := c.ListFunc(dir, func(e proto.Entry) error {

@@ -12,7 +12,9 @@
 //	C: {"op":"auth-final"}  body: SCRAM client-final message
 //	S: {"ok":true}          body: SCRAM server-final message
 //	C: {"op":"ls","path":"."}
-//	S: {"ok":true}          body: one JSON Entry per line
+//	S: {"ok":true}
+//	S: {"ok":true,"op":"entries"}  body: JSON Entry lines, at most 32 KiB
+//	S: {"ok":true,"op":"end","size":2}
 //	C: {"op":"put","path":"a.txt","size":5}
 //	S: {"ok":true,"offset":0}
 //	C: {"op":"data"}        body: the 5 - offset bytes from offset on
@@ -66,8 +68,6 @@ const (
 	MaxPath = 4096
 	// MaxAuthBody is the largest SCRAM message accepted, in bytes.
 	MaxAuthBody = 4096
-	// MaxListing is the largest directory listing a client accepts, in bytes.
-	MaxListing = 64 << 20
 )
 
 // Error codes carried in [Response].Code, so a client can tell failures

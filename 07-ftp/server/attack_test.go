@@ -3,14 +3,18 @@ package server_test
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xdg-go/scram"
 
+	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
@@ -168,4 +172,57 @@ func TestAttack2_LoginThrottleHoldsForClientsThatDoNotWait(t *testing.T) {
 	if got := attempt(t, ts, "victim", "secret", false); !strings.HasPrefix(got, "too many failed logins") {
 		t.Errorf("after another account logged in: %q; want victim's failures still counted", got)
 	}
+}
+
+// listFrameLimit is the most bytes a frame of a listing may carry: a
+// session holds one such batch, however large the directory.
+const listFrameLimit = 64 << 10
+
+// TestAttack3_ListingIsStreamed lists a directory of 3000 entries with long
+// names (about 0.8 MiB of listing): the server sends it in frames of at
+// most 64 KiB, so a session holds a batch, never the whole listing, and a
+// client that stops reading holds no more than that.
+func TestAttack3_ListingIsStreamed(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "lea", "pw", 1<<20)
+	rc := ts.rawLogin(t, "lea", "pw")
+	dir := filepath.Join(ts.home("lea"), "many")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	for i := range n {
+		if err := os.Mkdir(filepath.Join(dir, fmt.Sprintf("%0200d", i)), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc.send(t, proto.Request{Op: proto.OpLs, Path: "many"}, nil)
+	entries, frames, largest := 0, 0, int64(0)
+	for {
+		h, err := frame.ReadHeader(rc.r)
+		if err != nil {
+			t.Fatalf("after %d entries in %d frames: %v", entries, frames, err)
+		}
+		var resp proto.Response
+		if err := h.Decode(&resp); err != nil || !resp.OK {
+			t.Fatalf("listing frame %s: %v", h.Raw, err)
+		}
+		frames++
+		largest = max(largest, h.DataSize)
+		if h.DataSize > listFrameLimit {
+			t.Fatalf("frame %d carries %d bytes of listing, want at most %d", frames, h.DataSize, listFrameLimit)
+		}
+		body := make([]byte, h.DataSize)
+		if _, err := io.ReadFull(rc.r, body); err != nil {
+			t.Fatal(err)
+		}
+		entries += strings.Count(string(body), "\n")
+		if resp.Op == proto.OpEnd {
+			break
+		}
+	}
+	if entries != n {
+		t.Errorf("listing has %d entries, want %d", entries, n)
+	}
+	t.Logf("%d entries in %d frames, the largest %d bytes", entries, frames, largest)
 }

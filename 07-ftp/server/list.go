@@ -1,43 +1,38 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/gosockets/tutorial/07-ftp/proto"
-	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
-// ls lists a directory: one JSON Entry per line, sorted by name, as the
-// body of the reply.
+// ls lists a directory as the storage core reads it, a batch at a time,
+// in frames of at most proto.ListFrame bytes: the session holds one frame,
+// whatever the size of the directory, and the order is the directory's.
 func (s *session) ls(req proto.Request, _ io.Reader) error {
 	p := req.Path
 	if p == "" {
 		p = "."
 	}
 	v, err := s.resolve(p)
+	if err == nil {
+		_, err = s.home.Stat(v)
+	}
 	if err != nil {
 		return s.fail("ls", p, err)
 	}
-	var entries []store.Entry
+	w, err := s.pc.StartList(proto.Response{OK: true, Path: v})
+	if err != nil {
+		return err
+	}
 	for e, err := range s.home.List(v) {
 		if err != nil {
-			return s.fail("ls", p, err)
+			code, text := describe("ls", err)
+			return w.Fail(proto.Response{Code: code, Error: "ls " + p + ": " + text})
 		}
-		entries = append(entries, e)
-	}
-	slices.SortFunc(entries, func(a, b store.Entry) int { return strings.Compare(a.Name, b.Name) })
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for _, e := range entries {
-		enc.Encode(proto.Entry{Type: e.Type, Size: e.Size, ModTime: e.ModTime, Name: e.Name})
-		if buf.Len() > proto.MaxListing {
-			return s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("ls %s: directory too large to list (over %d bytes)", p, proto.MaxListing)})
+		if err := w.Add(proto.Entry{Type: e.Type, Size: e.Size, ModTime: e.ModTime, Name: e.Name}); err != nil {
+			return err
 		}
 	}
-	return s.pc.WriteResponseBody(proto.Response{OK: true, Path: v}, buf.Bytes())
+	return w.Close()
 }

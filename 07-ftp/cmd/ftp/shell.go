@@ -8,12 +8,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/lineedit"
 	"github.com/gosockets/tutorial/07-ftp/progress"
+	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/quota"
 )
 
@@ -136,11 +138,33 @@ func (sh *shell) cd(args []string) error {
 	return err
 }
 
+// sortedListing is how many entries ls holds to print them sorted by
+// name; a larger directory is printed as it arrives, in the server's order.
+const sortedListing = 10000
+
 func (sh *shell) ls(args []string) error {
-	entries, err := sh.c.List(arg(args, 0))
-	if err != nil {
-		return err
-	}
+	var held []proto.Entry
+	streaming := false
+	err := sh.c.ListFunc(arg(args, 0), func(e proto.Entry) error {
+		if !streaming && len(held) == sortedListing {
+			fmt.Fprintf(sh.errOut, "note: more than %d entries: shown as the server sends them, unsorted\n", sortedListing)
+			sh.printEntries(held...)
+			held, streaming = nil, true
+		}
+		if streaming {
+			sh.printEntries(e)
+		} else {
+			held = append(held, e)
+		}
+		return nil
+	})
+	slices.SortFunc(held, func(a, b proto.Entry) int { return strings.Compare(a.Name, b.Name) })
+	sh.printEntries(held...)
+	return err
+}
+
+// printEntries prints entries one a line: type, size, time, name.
+func (sh *shell) printEntries(entries ...proto.Entry) {
 	for _, e := range entries {
 		name := e.Name
 		if e.Type == "dir" {
@@ -148,7 +172,6 @@ func (sh *shell) ls(args []string) error {
 		}
 		fmt.Fprintf(sh.out, "%-4s %12d  %s  %s\n", e.Type, e.Size, e.ModTime.Local().Format("2006-01-02 15:04"), name)
 	}
-	return nil
 }
 
 func (sh *shell) mkdir(args []string) error { return sh.c.Mkdir(args[0]) }
@@ -162,19 +185,19 @@ func (sh *shell) completer() lineedit.Completer {
 		names[i] = c.name
 	}
 	remote := func(dir string) ([]string, error) {
-		ents, err := sh.c.List(dir)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]string, 0, len(ents))
-		for _, e := range ents {
+		var out []string
+		err := sh.c.ListFunc(dir, func(e proto.Entry) error {
+			if len(out) >= sortedListing {
+				return nil // enough to choose from; the rest is dropped
+			}
 			if e.Type == "dir" {
 				out = append(out, e.Name+"/")
 			} else {
 				out = append(out, e.Name)
 			}
-		}
-		return out, nil
+			return nil
+		})
+		return out, err
 	}
 	local := func(dir string) ([]string, error) {
 		d := dir
