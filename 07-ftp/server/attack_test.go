@@ -186,16 +186,8 @@ func TestAttack3_ListingIsStreamed(t *testing.T) {
 	ts := startServer(t)
 	ts.addUser(t, "lea", "pw", 1<<20)
 	rc := ts.rawLogin(t, "lea", "pw")
-	dir := filepath.Join(ts.home("lea"), "many")
-	if err := os.Mkdir(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
 	const n = 3000
-	for i := range n {
-		if err := os.Mkdir(filepath.Join(dir, fmt.Sprintf("%0200d", i)), 0o750); err != nil {
-			t.Fatal(err)
-		}
-	}
+	manyNames(t, filepath.Join(ts.home("lea"), "many"), n)
 	rc.send(t, proto.Request{Op: proto.OpLs, Path: "many"}, nil)
 	entries, frames, largest := 0, 0, int64(0)
 	for {
@@ -225,4 +217,48 @@ func TestAttack3_ListingIsStreamed(t *testing.T) {
 		t.Errorf("listing has %d entries, want %d", entries, n)
 	}
 	t.Logf("%d entries in %d frames, the largest %d bytes", entries, frames, largest)
+}
+
+// manyNames makes n directories with 200-byte names in dir, for listings
+// of about 275 bytes an entry.
+func manyNames(t *testing.T, dir string, n int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := os.Mkdir(filepath.Join(dir, fmt.Sprintf("%0200d", i)), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAttack4_ClientThatStopsReadingRepliesIsDropped asks again and again
+// for the listing of a large directory and never reads a reply: once the
+// socket buffers are full, the server's write waits at most WriteTimeout,
+// then the session is dropped (before, only a download's writes had a
+// deadline, and such a session stayed forever).
+func TestAttack4_ClientThatStopsReadingRepliesIsDropped(t *testing.T) {
+	ts := startServer(t, func(srv *server.Server) { srv.WriteTimeout = 300 * time.Millisecond })
+	ts.addUser(t, "wes", "pw", 1000)
+	manyNames(t, filepath.Join(ts.home("wes"), "many"), 3000)
+	rc := ts.rawLogin(t, "wes", "pw")
+	if tcp, ok := rc.Conn.(*net.TCPConn); ok {
+		tcp.SetReadBuffer(4 << 10)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if frame.WriteBytes(rc.Conn, proto.Request{Op: proto.OpLs, Path: "many"}, nil) != nil {
+				return
+			}
+		}
+	}()
+	ts.logs.wait(t, "session dropped", "user=wes", "i/o timeout")
 }
