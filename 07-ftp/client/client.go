@@ -243,10 +243,17 @@ func (c *Client) Remove(p string) error {
 	return err
 }
 
-// Quota returns the bytes used and the limit.
-func (c *Client) Quota() (used, limit int64, err error) {
+// Usage is what a user stores against their limits.
+type Usage struct {
+	Bytes, BytesLimit int64
+	// Files counts files, directories and part files.
+	Files, FilesLimit int64
+}
+
+// Quota returns what the user stores against their limits.
+func (c *Client) Quota() (Usage, error) {
 	resp, _, err := c.roundTrip(proto.Request{Op: proto.OpQuota})
-	return resp.Used, resp.Limit, err
+	return Usage{Bytes: resp.Used, BytesLimit: resp.Limit, Files: resp.Files, FilesLimit: resp.FilesLimit}, err
 }
 
 // Result describes a finished transfer.

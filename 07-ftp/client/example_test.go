@@ -62,12 +62,12 @@ func Example() {
 	fmt.Println("get:", filepath.Base(get.Path), get.SHA256 == put.SHA256, err)
 	back, _ := os.ReadFile(filepath.Join(work, "copy.txt"))
 	fmt.Print("content: ", string(back))
-	used, limit, _ := c.Quota()
-	fmt.Println("quota:", used, limit)
+	u, _ := c.Quota()
+	fmt.Println("quota:", u.Bytes, u.BytesLimit, u.Files, u.FilesLimit)
 	// Output:
 	// put: /hello.txt 13 853ff93762a0 <nil>
 	// ls: file 13 hello.txt
 	// get: copy.txt true <nil>
 	// content: hello, world
-	// quota: 13 1048576
+	// quota: 13 1048576 1 10000
 }

@@ -253,7 +253,7 @@ func (f *FS) OpenFile(v string) (*os.File, os.FileInfo, error) {
 
 // CheckTarget checks that an upload to v can be committed: its directory
 // exists and v is not a directory. It returns the size of the regular file
-// that v would replace (zero if none).
+// that v would replace, or -1 if there is none.
 func (f *FS) CheckTarget(v string) (int64, error) {
 	if v == "/" {
 		return 0, fmt.Errorf("%w: /", ErrIsDir)
@@ -264,7 +264,7 @@ func (f *FS) CheckTarget(v string) (int64, error) {
 	fi, err := f.files.Lstat(rel(v))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return 0, nil
+		return -1, nil
 	case err != nil:
 		return 0, jailErr(err)
 	case fi.IsDir():
@@ -292,12 +292,17 @@ func key(v string) string {
 // PartName returns the name of v's part file relative to the user directory.
 func PartName(v string) string { return "parts/" + key(v) + ".part" }
 
-// OpenPart opens v's part file for writing, creating it if needed, and
-// returns it with its current size. An existing part is kept: an upload
-// that resumes writes after its bytes (at explicit offsets, see
-// [PartWriter]; the file is not opened in append mode).
-func (f *FS) OpenPart(v string) (*os.File, int64, error) {
-	file, err := f.user.OpenFile(PartName(v), os.O_RDWR|os.O_CREATE, 0o640)
+// OpenPart opens v's part file for writing and returns it with its
+// current size; an existing part is kept: an upload that resumes writes
+// after its bytes (at explicit offsets, see [PartWriter]; the file is not
+// opened in append mode). If there is none, OpenPart fails with an error
+// wrapping fs.ErrNotExist, or with create, makes it.
+func (f *FS) OpenPart(v string, create bool) (*os.File, int64, error) {
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE | os.O_EXCL
+	}
+	file, err := f.user.OpenFile(PartName(v), flag, 0o640)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -353,8 +358,8 @@ func (f *FS) CleanParts(maxAge time.Duration, now time.Time, busy func(name stri
 }
 
 // Commit renames v's part file to v, replacing any file there, and records
-// sum as its verified SHA-256. It returns the size of the file replaced. The
-// caller has synced the part file.
+// sum as its verified SHA-256. It returns the size of the file replaced, or
+// -1 if there was none. The caller has synced the part file.
 func (f *FS) Commit(v, sum string) (int64, error) {
 	replaced, err := f.CheckTarget(v)
 	if err != nil {
@@ -411,36 +416,48 @@ func (f *FS) RemoveSum(v string) {
 	f.user.Remove("sums/" + key(v) + ".json")
 }
 
-// Usage returns the bytes the user stores: the sizes of all regular files
-// in the home and of all part files. Checksum records are server metadata
-// and are not counted.
-func (f *FS) Usage() (int64, error) { return DirUsage(f.dir) }
+// Usage is what a user stores: the sizes of the regular files in the home
+// and of the part files, and how many entries they make (every file,
+// directory and symlink in the home, and every part file; each takes an
+// inode on the server's disk). Checksum records are server metadata and
+// are not counted.
+type Usage struct {
+	Bytes, Files int64
+}
 
-// DirUsage returns the usage of the user directory dir without opening it
+// Usage measures what the user stores.
+func (f *FS) Usage() (Usage, error) { return DirUsage(f.dir) }
+
+// DirUsage measures what the user directory dir stores without opening it
 // as an FS (for reports such as "ftpd users").
-func DirUsage(dir string) (int64, error) {
-	var total int64
+func DirUsage(dir string) (Usage, error) {
+	var u Usage
 	for _, sub := range []string{"files", "parts"} {
-		err := filepath.WalkDir(filepath.Join(dir, sub), func(_ string, d fs.DirEntry, err error) error {
+		top := filepath.Join(dir, sub)
+		err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					return nil
 				}
 				return err
 			}
+			if p == top {
+				return nil
+			}
+			u.Files++
 			if d.Type().IsRegular() {
 				fi, err := d.Info()
 				if err == nil {
-					total += fi.Size()
+					u.Bytes += fi.Size()
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return Usage{}, err
 		}
 	}
-	return total, nil
+	return u, nil
 }
 
 // writebackEvery is how many bytes a [PartWriter] lets pile up before it

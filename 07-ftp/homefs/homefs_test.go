@@ -76,14 +76,14 @@ func TestCommitReplacesAndRecordsSum(t *testing.T) {
 	}
 	defer f.Close()
 	for i, content := range []string{"first", "second!"} {
-		p, _, err := f.OpenPart("/x")
+		p, _, err := f.OpenPart("/x", true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.WriteAt([]byte(content), 0)
 		p.Close()
 		replaced, err := f.Commit("/x", "sum"+content)
-		if want := []int64{0, 5}[i]; err != nil || replaced != want {
+		if want := []int64{-1, 5}[i]; err != nil || replaced != want {
 			t.Fatalf("Commit #%d = %d, %v; want %d, nil", i, replaced, err, want)
 		}
 	}
@@ -95,7 +95,7 @@ func TestCommitReplacesAndRecordsSum(t *testing.T) {
 	if sum, ok := f.Sum("/x", fi); !ok || sum != "sumsecond!" {
 		t.Errorf("Sum(/x) = %q, %v; want the latest", sum, ok)
 	}
-	if n, err := f.Usage(); err != nil || n != 7 {
-		t.Errorf("Usage() = %d, %v; want 7", n, err)
+	if u, err := f.Usage(); err != nil || u != (Usage{Bytes: 7, Files: 1}) {
+		t.Errorf("Usage() = %+v, %v; want 7 bytes in 1 file", u, err)
 	}
 }

@@ -121,6 +121,10 @@ type Response struct {
 	User   string `json:"user,omitempty"`
 	Used   int64  `json:"used,omitempty"`
 	Limit  int64  `json:"limit,omitempty"`
+	// Files and FilesLimit count the user's files, directories and part
+	// files against their limit.
+	Files      int64 `json:"files,omitempty"`
+	FilesLimit int64 `json:"files_limit,omitempty"`
 	// Op is set to OpEnd on the trailer that follows a download.
 	Op string `json:"op,omitempty"`
 	// Discarded is the size of a part file that the server threw away

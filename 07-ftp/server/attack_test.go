@@ -262,3 +262,54 @@ func TestAttack4_ClientThatStopsReadingRepliesIsDropped(t *testing.T) {
 	}()
 	ts.logs.wait(t, "session dropped", "user=wes", "i/o timeout")
 }
+
+// TestAttack5_FilesAreCountedAgainstALimit: a user whose byte quota has
+// room cannot make more files, directories and part files than their
+// limit; an upload abandoned before its first byte leaves no empty part
+// behind (before, 150 of them under a 1 KiB quota were kept, each an
+// inode).
+func TestAttack5_FilesAreCountedAgainstALimit(t *testing.T) {
+	ts := startServer(t)
+	ts.addUser(t, "fay", "pw", 1<<10)
+	if err := ts.srv.Accounts.SetMaxFiles("fay", 5); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.login(t, "fay", "pw")
+	for i := range 4 {
+		if err := c.Mkdir(fmt.Sprint("d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := writeFile(t, t.TempDir(), "empty", nil)
+	if _, err := c.Put(empty, "e"); err != nil {
+		t.Fatalf("the fifth entry: %v", err)
+	}
+	if err := c.Mkdir("d5"); codeOf(err) != proto.CodeQuota || !strings.Contains(err.Error(), "too many files") {
+		t.Errorf("mkdir of a sixth entry = %v, want a quota error about files", err)
+	}
+	if _, err := c.Put(empty, "e2"); codeOf(err) != proto.CodeQuota {
+		t.Errorf("put of a sixth entry = %v, want a quota error", err)
+	}
+	if err := c.Remove("d0"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 150 {
+		rc := ts.rawLogin(t, "fay", "pw")
+		rc.send(t, proto.Request{Op: proto.OpPut, Path: fmt.Sprint("p", i), Size: 100}, nil)
+		if resp := rc.recv(t); !resp.OK {
+			t.Fatalf("put %d: %+v", i, resp)
+		}
+		rc.Close()
+		ts.settle(t, "fay", fmt.Sprint("/p", i))
+	}
+	if p := ts.parts(t, "fay"); len(p) != 0 {
+		t.Errorf("%d empty part files left by abandoned uploads, want none", len(p))
+	}
+	if err := c.Mkdir("d0"); err != nil {
+		t.Errorf("mkdir after a removal freed a place: %v", err)
+	}
+	u := ts.usage(t, "fay")
+	if u.Files != 5 || u.FilesLimit != 5 {
+		t.Errorf("usage = %+v, want 5 of 5 files", u)
+	}
+}

@@ -40,8 +40,10 @@ func describe(op string, err error) (code, text string) {
 		return proto.CodeNotEmpty, "directory not empty"
 	case errors.Is(err, fs.ErrExist):
 		return proto.CodeExists, "already exists"
-	case errors.Is(err, syscall.ENOSPC):
+	case errors.Is(err, syscall.ENOSPC) && op == "put":
 		return proto.CodeInternal, "no space left on the server's disk; what arrived is kept, run the same put again to resume when there is room"
+	case errors.Is(err, syscall.ENOSPC):
+		return proto.CodeInternal, "no space left on the server's disk"
 	}
 	return proto.CodeInternal, inner.Error()
 }

@@ -123,7 +123,7 @@ func (ts *testServer) openHome(t *testing.T, name string) *store.Home {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := ts.store.Home(name, store.Limits{Bytes: acct.Quota})
+	h, err := ts.store.Home(name, store.Limits{Bytes: acct.Quota, Files: acct.MaxFiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func (ts *testServer) home(name string) string {
 // independently of the server's counter.
 func (ts *testServer) diskUsage(t *testing.T, name string) int64 {
 	t.Helper()
-	n, err := store.MeasureUsage(ts.data, name)
+	n, _, err := store.MeasureUsage(ts.data, name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func (s *session) openHome(conv *scram.ServerConversation) error {
 	if err != nil { // deleted since the first step
 		return s.loginFailed(conv, err)
 	}
-	home, err := s.srv.Store.Home(name, store.Limits{Bytes: acct.Quota})
+	home, err := s.srv.Store.Home(name, store.Limits{Bytes: acct.Quota, Files: acct.MaxFiles})
 	if err != nil {
 		s.reply(proto.Response{Code: proto.CodeInternal, Error: "cannot open your home directory"})
 		return fmt.Errorf("home of %s: %w", name, err)

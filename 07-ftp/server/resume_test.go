@@ -82,9 +82,13 @@ func (ts *testServer) partBytes(t *testing.T, name, v string) []byte {
 
 func (ts *testServer) checkUsage(t *testing.T, name string) {
 	t.Helper()
-	used := ts.usage(t, name).Bytes
-	if disk := ts.diskUsage(t, name); used != disk {
-		t.Errorf("usage counter %d, bytes on disk %d; want equal", used, disk)
+	u := ts.usage(t, name)
+	bytes, files, err := store.MeasureUsage(ts.data, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Bytes != bytes || u.Files != files {
+		t.Errorf("usage counters %d bytes in %d files, on disk %d in %d; want equal", u.Bytes, u.Files, bytes, files)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
+	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
 func codeOf(err error) string {
@@ -137,9 +138,9 @@ func TestQuotaExactLimitAndOneByteOver(t *testing.T) {
 	if codeOf(err) != proto.CodeQuota || !strings.Contains(err.Error(), "need 1 B, 1000 B of 1000 B used, 0 B free") {
 		t.Fatalf("Put of one byte over = %v, want a quota error with the numbers", err)
 	}
-	used, limit, err := c.Quota()
-	if err != nil || used != 1000 || limit != 1000 {
-		t.Errorf("Quota() = %d, %d, %v; want 1000, 1000, nil", used, limit, err)
+	u, err := c.Quota()
+	if err != nil || u.Bytes != 1000 || u.BytesLimit != 1000 || u.Files != 1 || u.FilesLimit != store.DefaultFiles {
+		t.Errorf("Quota() = %+v, %v; want 1000 of 1000 bytes, 1 file of the default", u, err)
 	}
 	if got := ts.diskUsage(t, "bob"); got != 1000 {
 		t.Errorf("bytes on disk = %d, want 1000", got)
@@ -151,8 +152,8 @@ func TestQuotaExactLimitAndOneByteOver(t *testing.T) {
 	if err := c.Remove("full"); err != nil {
 		t.Fatal(err)
 	}
-	if used, _, _ := c.Quota(); used != 0 {
-		t.Errorf("after rm, used = %d, want 0", used)
+	if u, _ := c.Quota(); u.Bytes != 0 || u.Files != 0 {
+		t.Errorf("after rm, Quota() = %+v, want nothing used", u)
 	}
 }
 
@@ -296,8 +297,8 @@ func TestReplaceCountsOnlyTheNewFile(t *testing.T) {
 	if _, err := c.Put(writeFile(t, dir, "b", make([]byte, 300)), "f"); err != nil {
 		t.Fatal(err)
 	}
-	if used, _, _ := c.Quota(); used != 300 || ts.diskUsage(t, "dave") != 300 {
-		t.Errorf("after replacing 600 bytes by 300: used %d, disk %d; want 300", used, ts.diskUsage(t, "dave"))
+	if u, _ := c.Quota(); u.Bytes != 300 || u.Files != 1 || ts.diskUsage(t, "dave") != 300 {
+		t.Errorf("after replacing 600 bytes by 300: Quota() = %+v, disk %d; want 300 bytes in one file", u, ts.diskUsage(t, "dave"))
 	}
 }
 
@@ -540,7 +541,8 @@ func oneUser(addr, name, dir string) error {
 	if err != nil || len(ents) != 3 {
 		return fmt.Errorf("%s: ls = %v, %v; want 3 entries", name, ents, err)
 	}
-	used, _, err := c.Quota()
+	u, err := c.Quota()
+	used := u.Bytes
 	if err != nil || used != total {
 		return fmt.Errorf("%s: quota used %d, %v; want %d", name, used, err, total)
 	}

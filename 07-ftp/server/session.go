@@ -158,5 +158,5 @@ func (s *session) rm(req proto.Request, _ io.Reader) error {
 
 func (s *session) quota(proto.Request, io.Reader) error {
 	u := s.home.Usage()
-	return s.reply(proto.Response{OK: true, Used: u.Bytes, Limit: u.BytesLimit})
+	return s.reply(proto.Response{OK: true, Used: u.Bytes, Limit: u.BytesLimit, Files: u.Files, FilesLimit: u.FilesLimit})
 }

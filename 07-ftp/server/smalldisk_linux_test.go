@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,4 +105,24 @@ func TestDiskFullKeepsOldFileAndPart(t *testing.T) {
 	}
 	ts.checkUsage(t, "dina")
 	t.Logf("the disk filled after %d bytes of the upload", len(part))
+}
+
+// TestAttack5_FullDiskDuringMkdirSaysSo runs out of inodes with mkdir on a
+// real file system: the error says the disk is full, and says nothing of
+// resuming a put.
+func TestAttack5_FullDiskDuringMkdirSaysSo(t *testing.T) {
+	data, _ := smallDisk(t, "size=1m,nr_inodes=24")
+	if data == "" {
+		return
+	}
+	ts := startServerAt(t, data)
+	ts.addUser(t, "ivo", "pw", 1<<20)
+	c := ts.login(t, "ivo", "pw")
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		err = c.Mkdir(fmt.Sprint("d", i))
+	}
+	if err == nil || !strings.HasSuffix(err.Error(), ": no space left on the server's disk") {
+		t.Errorf("mkdir on a disk out of inodes = %v; want only that the disk is full", err)
+	}
 }

@@ -39,12 +39,17 @@ type Usage struct {
 	// Bytes counts the sizes of the regular files in the home and of the
 	// part files, and the room reserved by uploads in progress.
 	Bytes, BytesLimit int64
+	// Files counts the files, directories and symlinks in the home and
+	// the part files.
+	Files, FilesLimit int64
 }
 
 // Usage returns what the user stores now, across all their sessions.
 func (h *Home) Usage() Usage {
-	used, limit := h.u.bytes.Get()
-	return Usage{Bytes: used, BytesLimit: limit}
+	var u Usage
+	u.Bytes, u.BytesLimit = h.u.bytes.Get()
+	u.Files, u.FilesLimit = h.u.files.Get()
+	return u
 }
 
 // Entry describes one name in the home.
@@ -104,8 +109,17 @@ func (h *Home) List(v string) iter.Seq2[Entry, error] {
 	}
 }
 
-// Mkdir creates directory v.
-func (h *Home) Mkdir(v string) error { return h.fs.Mkdir(v) }
+// Mkdir creates directory v, if the user may have one more file.
+func (h *Home) Mkdir(v string) error {
+	if err := h.u.files.Reserve(1); err != nil {
+		return err
+	}
+	if err := h.fs.Mkdir(v); err != nil {
+		h.u.files.Release(1)
+		return err
+	}
+	return nil
+}
 
 // Remove removes the file, symlink or empty directory v and returns the
 // bytes it freed. Its checksum record goes with it.
@@ -151,6 +165,7 @@ func (h *Home) remove(v string, check func(Entry) error) (int64, error) {
 		return 0, err
 	}
 	h.u.bytes.Release(freed)
+	h.u.files.Release(1)
 	return freed, nil
 }
 

@@ -105,17 +105,36 @@ func (s *Store) Dir() string { return s.dir }
 // checksum records.
 func UserDir(dataDir, name string) string { return filepath.Join(dataDir, "users", name) }
 
-// MeasureUsage returns the bytes that name stores under dataDir (files and
-// part files), for reports such as "ftpd users" made while a server may be
+// MeasureUsage returns what name stores under dataDir: the bytes of files
+// and part files, and how many files, directories and part files there
+// are. It is for reports such as "ftpd users", made while a server may be
 // running.
-func MeasureUsage(dataDir, name string) (int64, error) {
-	return homefs.DirUsage(UserDir(dataDir, name))
+func MeasureUsage(dataDir, name string) (bytes, files int64, err error) {
+	u, err := homefs.DirUsage(UserDir(dataDir, name))
+	return u.Bytes, u.Files, err
 }
+
+// DefaultFiles is the most files, directories and part files a user may
+// have when their limit says zero. Each takes an inode on the server's
+// disk, whatever its size, so the byte quota alone cannot keep one user
+// from starving the others of inodes.
+const DefaultFiles = 10000
 
 // Limits are what one user may store.
 type Limits struct {
 	// Bytes is the quota: the most bytes of files and part files.
 	Bytes int64
+	// Files is the most files, directories and part files; zero means
+	// DefaultFiles.
+	Files int64
+}
+
+// FilesLimit returns Files, or DefaultFiles if Files is zero.
+func (l Limits) FilesLimit() int64 {
+	if l.Files <= 0 {
+		return DefaultFiles
+	}
+	return l.Files
 }
 
 // Home returns a handle on name's home for one session. The first Open of
@@ -141,13 +160,19 @@ func (s *Store) user(name string, lim Limits, fsys *homefs.FS) (*user, error) {
 	defer s.mu.Unlock()
 	if u, ok := s.users[name]; ok {
 		u.bytes.SetLimit(lim.Bytes)
+		u.files.SetLimit(lim.FilesLimit())
 		return u, nil
 	}
 	used, err := fsys.Usage()
 	if err != nil {
 		return nil, fmt.Errorf("cannot measure the usage of %s: %w", name, err)
 	}
-	u := &user{name: name, bytes: quota.NewUsage(used, lim.Bytes), writing: make(map[string]chan struct{})}
+	u := &user{
+		name:    name,
+		bytes:   quota.NewUsage(used.Bytes, lim.Bytes),
+		files:   quota.NewFiles(used.Files, lim.FilesLimit()),
+		writing: make(map[string]chan struct{}),
+	}
 	s.users[name] = u
 	return u, nil
 }
@@ -156,6 +181,7 @@ func (s *Store) user(name string, lim Limits, fsys *homefs.FS) (*user, error) {
 type user struct {
 	name  string
 	bytes *quota.Usage
+	files *quota.Usage
 
 	// mu orders the changes that move bytes in or out of the home (commit
 	// of an upload, removal), so that the bytes they free are counted
@@ -248,6 +274,7 @@ func (s *Store) cleanUser(name string, maxAge time.Duration) Cleaned {
 	n, freed := fsys.CleanParts(maxAge, time.Now(), busy)
 	if u != nil {
 		u.bytes.Release(freed)
+		u.files.Release(int64(n))
 	}
 	return Cleaned{User: name, Count: n, Bytes: freed}
 }

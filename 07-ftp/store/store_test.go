@@ -73,12 +73,12 @@ func content(t *testing.T, st *store.Store, v string) string {
 
 func checkUsage(t *testing.T, st *store.Store, h *store.Home) {
 	t.Helper()
-	disk, err := store.MeasureUsage(st.Dir(), "u")
+	bytes, files, err := store.MeasureUsage(st.Dir(), "u")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.Usage().Bytes; got != disk {
-		t.Errorf("usage counter %d, bytes on disk %d; want equal", got, disk)
+	if u := h.Usage(); u.Bytes != bytes || u.Files != files {
+		t.Errorf("usage counters %d bytes in %d files, on disk %d in %d; want equal", u.Bytes, u.Files, bytes, files)
 	}
 }
 
@@ -373,5 +373,49 @@ func TestCleanParts(t *testing.T) {
 		t.Errorf("CleanParts = %+v, want %+v", got, want)
 	}
 	busy.Keep()
+	checkUsage(t, st, h)
+}
+
+// TestFilesAreCounted: directories, files and part files count against the
+// limit; an upload abandoned before its first byte leaves no part.
+func TestFilesAreCounted(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := st.Home("u", store.Limits{Bytes: 1000, Files: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Mkdir("/d"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := upload(t, h, "/d/f", store.UploadOptions{Size: 0}, nil); err != nil {
+		t.Fatal(err)
+	}
+	up, err := h.BeginUpload(ctxT(t), "/p", store.UploadOptions{Size: 10})
+	if err != nil {
+		t.Fatalf("a part as the third file: %v", err)
+	}
+	if err := h.Mkdir("/e"); !errors.Is(err, store.ErrQuota) || !strings.Contains(err.Error(), "too many files: 3 of 3") {
+		t.Errorf("Mkdir of a fourth = %v, want a quota error on files", err)
+	}
+	up.Keep() // nothing arrived: no part is kept
+	if err := h.Mkdir("/e"); err != nil {
+		t.Errorf("Mkdir once the empty part went = %v", err)
+	}
+	// Replacing a file keeps the count.
+	if _, err := upload(t, h, "/d/f", store.UploadOptions{Size: 1}, []byte("x")); !errors.Is(err, store.ErrQuota) {
+		t.Errorf("a replacement's part needs a place of its own until the commit: %v", err)
+	}
+	h.RemoveDir("/e")
+	if _, err := upload(t, h, "/d/f", store.UploadOptions{Size: 1}, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if u := h.Usage(); u.Files != 2 || u.FilesLimit != 3 {
+		t.Errorf("Usage() = %+v, want 2 of 3 files", u)
+	}
 	checkUsage(t, st, h)
 }

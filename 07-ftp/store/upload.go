@@ -87,7 +87,7 @@ func (h *Home) BeginUpload(ctx context.Context, v string, o UploadOptions) (*Upl
 	if err := h.u.acquire(ctx, v); err != nil {
 		return nil, err
 	}
-	f, have, err := h.fs.OpenPart(v)
+	f, have, err := h.openPart(v)
 	if err != nil {
 		h.u.release(v)
 		return nil, err
@@ -100,6 +100,23 @@ func (h *Home) BeginUpload(ctx context.Context, v string, o UploadOptions) (*Upl
 		return nil, err
 	}
 	return u, nil
+}
+
+// openPart opens v's part file, or makes one if the user may have one more
+// file.
+func (h *Home) openPart(v string) (*os.File, int64, error) {
+	f, have, err := h.fs.OpenPart(v, false)
+	if !errors.Is(err, os.ErrNotExist) {
+		return f, have, err
+	}
+	if err := h.u.files.Reserve(1); err != nil {
+		return nil, 0, err
+	}
+	f, have, err = h.fs.OpenPart(v, true)
+	if err != nil {
+		h.u.files.Release(1)
+	}
+	return f, have, err
 }
 
 // prepare arranges the part's first bytes, hashes them and reserves the
@@ -337,19 +354,24 @@ func (u *Upload) rename(sum string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if replaced < 0 {
+		return 0, nil // the part is now the file, counted as one
+	}
 	u.h.u.bytes.Release(replaced)
+	u.h.u.files.Release(1)
 	return replaced, nil
 }
 
 // Keep ends an interrupted upload: the part file stays, counted against
-// the quota, for a later upload of the same path to resume. It returns the
-// part's size.
+// the quota, for a later upload of the same path to resume. An empty part
+// has nothing to resume and is removed, so abandoned uploads do not pile
+// up. Keep returns the size of the part it kept.
 func (u *Upload) Keep() int64 {
 	if u.done {
 		return 0
 	}
 	fi, err := u.f.Stat()
-	if err != nil {
+	if err != nil || fi.Size() == 0 {
 		u.Abort()
 		return 0
 	}
@@ -364,6 +386,7 @@ func (u *Upload) Abort() {
 	}
 	u.f.Close()
 	u.h.fs.RemovePart(u.v)
+	u.h.u.files.Release(1)
 	u.finish(0)
 }
 

@@ -577,7 +577,7 @@ func TestReq9_PerUserQuota(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(users), "\n") {
 		rows = append(rows, strings.Join(strings.Fields(line), " "))
 	}
-	if want := "NAME QUOTA USED|demo 104857600 0|large 2048 1500|small 1024 0"; strings.Join(rows, "|") != want {
+	if want := "NAME QUOTA USED FILES MAX-FILES|demo 104857600 0 0 10000|large 2048 1500 1 10000|small 1024 0 0 10000"; strings.Join(rows, "|") != want {
 		t.Errorf("ftpd users printed:\n%s\nwant rows %q", users, want)
 	}
 }
@@ -656,9 +656,12 @@ func TestBadInputSessionGoesOn(t *testing.T) {
 // account, users lists name, quota and usage.
 func TestAdminCommands(t *testing.T) {
 	d := startDaemon(t, "", "-login-delay", "1ns") // the old password fails, the new one follows at once
-	out := d.admin(t, "first\n", "useradd", "-quota", "5MiB", "kim")
-	if out != "added user kim with a quota of 5 MiB\n" {
+	out := d.admin(t, "first\n", "useradd", "-quota", "5MiB", "-files", "300", "kim")
+	if out != "added user kim with a quota of 5 MiB and 300 files\n" {
 		t.Errorf("useradd printed %q", out)
+	}
+	if r := ftp(t, t.TempDir(), d.addr, "kim", "first", "quota\n"); !strings.Contains(r.stdout, "0 of 300 files, directories and part files") {
+		t.Errorf("kim's quota: %q", r.stdout)
 	}
 	d.admin(t, "second\n", "passwd", "kim")
 	if r := ftp(t, t.TempDir(), d.addr, "kim", "first", "pwd\n"); r.code != 1 {

@@ -284,11 +284,12 @@ func (sh *shell) put(args []string) error { return sh.transfer("put", args, sh.c
 func (sh *shell) get(args []string) error { return sh.transfer("get", args, sh.c.GetWith) }
 
 func (sh *shell) quota([]string) error {
-	used, limit, err := sh.c.Quota()
+	u, err := sh.c.Quota()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(sh.out, "used %d of %d bytes (%s of %s), %d bytes free\n", used, limit, human(used), quota.FormatSize(limit), max(limit-used, 0))
+	fmt.Fprintf(sh.out, "used %d of %d bytes (%s of %s), %d bytes free\n", u.Bytes, u.BytesLimit, human(u.Bytes), quota.FormatSize(u.BytesLimit), max(u.BytesLimit-u.Bytes, 0))
+	fmt.Fprintf(sh.out, "%d of %d files, directories and part files\n", u.Files, u.FilesLimit)
 	return nil
 }
 

@@ -62,6 +62,7 @@ func oneName(fl *flag.FlagSet) (string, error) {
 func useradd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fl, data := adminFlags("useradd", stderr)
 	q := fl.String("quota", "50MiB", "disk quota (B, KiB, MiB, GiB)")
+	files := fl.Int64("files", 0, fmt.Sprintf("most files, directories and part files (0: the default, %d)", store.DefaultFiles))
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -77,10 +78,13 @@ func useradd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := accounts.Open(*data).Add(name, pw, limit); err != nil {
+	if *files < 0 {
+		return fmt.Errorf("bad -files %d", *files)
+	}
+	if err := accounts.Open(*data).AddWithLimits(name, pw, limit, *files); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "added user %s with a quota of %s\n", name, quota.FormatSize(limit))
+	fmt.Fprintf(stdout, "added user %s with a quota of %s and %d files\n", name, quota.FormatSize(limit), store.Limits{Files: *files}.FilesLimit())
 	return nil
 }
 
@@ -93,15 +97,15 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store := accounts.Open(*data)
-	if _, err := store.Lookup(name); err != nil {
+	acc := accounts.Open(*data)
+	if _, err := acc.Lookup(name); err != nil {
 		return err
 	}
 	pw, err := readPassword(stdin, stderr, "New password for "+name+": ")
 	if err != nil {
 		return err
 	}
-	if err := store.SetPassword(name, pw); err != nil {
+	if err := acc.SetPassword(name, pw); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "password of %s changed\n", name)
@@ -134,13 +138,13 @@ func users(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "NAME\tQUOTA\tUSED\t")
+	fmt.Fprintln(tw, "NAME\tQUOTA\tUSED\tFILES\tMAX-FILES\t")
 	for _, a := range list {
-		used, err := store.MeasureUsage(*data, a.Name)
+		used, files, err := store.MeasureUsage(*data, a.Name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", a.Name, a.Quota, used)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", a.Name, a.Quota, used, files, store.Limits{Files: a.MaxFiles}.FilesLimit())
 	}
 	return tw.Flush()
 }
