@@ -194,10 +194,13 @@ func (f *FS) List(v string, fn func(os.FileInfo) error) error {
 // listBatch is how many directory entries List reads at a time.
 const listBatch = 256
 
-// Mkdir creates directory v.
+// Mkdir creates directory v, at most MaxDepth levels below the home.
 func (f *FS) Mkdir(v string) error {
 	if v == "/" {
 		return fmt.Errorf("mkdir /: %w", fs.ErrExist)
+	}
+	if n := strings.Count(v, "/"); n > MaxDepth {
+		return fmt.Errorf("%w: directories nest %d deep, limit %d", ErrBadName, n, MaxDepth)
 	}
 	return jailErr(f.files.Mkdir(rel(v), 0o750))
 }
@@ -426,38 +429,96 @@ type Usage struct {
 }
 
 // Usage measures what the user stores.
-func (f *FS) Usage() (Usage, error) { return DirUsage(f.dir) }
+func (f *FS) Usage() (Usage, error) { return measureRoot(f.user) }
 
 // DirUsage measures what the user directory dir stores without opening it
 // as an FS (for reports such as "ftpd users").
 func DirUsage(dir string) (Usage, error) {
+	r, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Usage{}, nil
+	}
+	if err != nil {
+		return Usage{}, err
+	}
+	defer r.Close()
+	return measureRoot(r)
+}
+
+// measureRoot measures files/ and parts/ of the user directory r.
+func measureRoot(r *os.Root) (Usage, error) {
 	var u Usage
 	for _, sub := range []string{"files", "parts"} {
-		top := filepath.Join(dir, sub)
-		err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			if p == top {
-				return nil
-			}
-			u.Files++
-			if d.Type().IsRegular() {
-				fi, err := d.Info()
-				if err == nil {
-					u.Bytes += fi.Size()
-				}
-			}
-			return nil
-		})
+		d, err := r.OpenRoot(sub)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Usage{}, err
+		}
+		err = measure(d, &u, 0)
+		d.Close()
 		if err != nil {
 			return Usage{}, err
 		}
 	}
 	return u, nil
+}
+
+// MaxDepth is how deep the directories of a home may nest.
+const MaxDepth = 1024
+
+// measure adds what directory d holds to u. It goes from directory handle
+// to directory handle (openat), never through a path as long as the tree,
+// so a tree deeper than PATH_MAX is measured like any other; it holds one
+// handle per level, and gives up below 4*MaxDepth levels (a tree made
+// behind the server's back).
+func measure(d *os.Root, u *Usage, depth int) error {
+	if depth > 4*MaxDepth {
+		return fmt.Errorf("%w: directories nested more than %d deep", ErrBadName, 4*MaxDepth)
+	}
+	dir, err := d.Open(".")
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	for {
+		ents, err := dir.ReadDir(listBatch)
+		for _, e := range ents {
+			u.Files++
+			if err := measureEntry(d, e, u, depth); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func measureEntry(d *os.Root, e fs.DirEntry, u *Usage, depth int) error {
+	switch {
+	case e.Type().IsRegular():
+		// Entries of a directory opened in a Root carry their lstat
+		// already, made relative to the directory's handle.
+		if fi, err := e.Info(); err == nil {
+			u.Bytes += fi.Size()
+		}
+	case e.IsDir():
+		sub, err := d.OpenRoot(e.Name())
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed while measuring
+		}
+		if err != nil {
+			return err
+		}
+		defer sub.Close()
+		return measure(sub, u, depth+1)
+	}
+	return nil
 }
 
 // writebackEvery is how many bytes a [PartWriter] lets pile up before it

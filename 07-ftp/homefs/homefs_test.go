@@ -45,6 +45,18 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+func TestMkdirDepthIsBounded(t *testing.T) {
+	f, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v := strings.Repeat("/d", MaxDepth+1)
+	if err := f.Mkdir(v); !errors.Is(err, ErrBadName) {
+		t.Errorf("Mkdir %d levels deep = %v, want ErrBadName", MaxDepth+1, err)
+	}
+}
+
 func TestSymlinkOutIsRefused(t *testing.T) {
 	base := t.TempDir()
 	outside := filepath.Join(base, "outside.txt")

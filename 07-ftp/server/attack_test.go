@@ -19,6 +19,7 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
+	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
 // trickle sends a frame header a byte at a time, a byte every 20 ms, until
@@ -311,5 +312,57 @@ func TestAttack5_FilesAreCountedAgainstALimit(t *testing.T) {
 	u := ts.usage(t, "fay")
 	if u.Files != 5 || u.FilesLimit != 5 {
 		t.Errorf("usage = %+v, want 5 of 5 files", u)
+	}
+}
+
+// TestAttack6_DeepTreeDoesNotLockItsOwnerOut builds 20 levels of 250-byte
+// names through the protocol (5020 bytes of path, more than PATH_MAX), puts
+// a file at the bottom, and restarts the server on the same data: the user
+// still logs in (their usage is measured at the first login), lists and
+// gets the file, and the usage report of "ftpd users" works too. Every
+// walk goes from directory handle to directory handle; no path string as
+// long as the tree is handed to the kernel.
+func TestAttack6_DeepTreeDoesNotLockItsOwnerOut(t *testing.T) {
+	data := t.TempDir()
+	ts := startServerAt(t, data)
+	ts.addUser(t, "deb", "pw", 1<<20)
+	c := ts.login(t, "deb", "pw")
+	name := strings.Repeat("d", 250)
+	for range 20 {
+		if err := c.Mkdir(name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Cd(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	content := []byte("at the bottom")
+	if _, err := c.Put(writeFile(t, t.TempDir(), "f", content), "deep.txt"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	ts.stop(t)
+	ts.store.Close()
+
+	ts = startServerAt(t, data)
+	c = ts.login(t, "deb", "pw")
+	u, err := c.Quota()
+	if err != nil || u.Bytes != int64(len(content)) || u.Files != 21 {
+		t.Errorf("usage after a restart = %+v, %v; want %d bytes in 21 files", u, err, len(content))
+	}
+	for range 2 { // a request's path is at most 4096 bytes: ten levels at a time
+		if _, err := c.Cd(strings.Repeat(name+"/", 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ents, err := c.List(""); err != nil || len(ents) != 1 {
+		t.Errorf("ls at the bottom = %v, %v", ents, err)
+	}
+	got := filepath.Join(t.TempDir(), "got")
+	if _, err := c.Get("deep.txt", got); err != nil {
+		t.Fatal(err)
+	}
+	if bytes, files, err := store.MeasureUsage(data, "deb"); err != nil || bytes != int64(len(content)) || files != 21 {
+		t.Errorf("MeasureUsage (ftpd users) = %d, %d, %v", bytes, files, err)
 	}
 }

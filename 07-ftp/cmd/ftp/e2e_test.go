@@ -580,6 +580,14 @@ func TestReq9_PerUserQuota(t *testing.T) {
 	if want := "NAME QUOTA USED FILES MAX-FILES|demo 104857600 0 0 10000|large 2048 1500 1 10000|small 1024 0 0 10000"; strings.Join(rows, "|") != want {
 		t.Errorf("ftpd users printed:\n%s\nwant rows %q", users, want)
 	}
+	// A user directory that cannot be read does not hide the others.
+	os.RemoveAll(filepath.Join(d.data, "users", "small"))
+	os.WriteFile(filepath.Join(d.data, "users", "small"), nil, 0o644)
+	_, ftpd := build(t)
+	out, err := exec.Command(ftpd, "users", "-data", d.data).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "large       2048  1500") || !strings.Contains(string(out), "ftpd: cannot measure the usage of small") {
+		t.Errorf("ftpd users with a broken user directory: %v\n%s", err, out)
+	}
 }
 
 // TestReq10_ChangeDirectory: mkdir, cd into it, pwd; cd .. back.

@@ -139,14 +139,25 @@ func users(args []string, stdout, stderr io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "NAME\tQUOTA\tUSED\tFILES\tMAX-FILES\t")
+	var failed error
 	for _, a := range list {
-		used, files, err := store.MeasureUsage(*data, a.Name)
-		if err != nil {
-			return err
+		used, files := "?", "?"
+		if b, n, err := store.MeasureUsage(*data, a.Name); err != nil {
+			// One user's directory must not hide the others.
+			failed = fmt.Errorf("cannot measure the usage of %s: %w", a.Name, err)
+			fmt.Fprintln(stderr, "ftpd:", failed)
+		} else {
+			used, files = fmt.Sprint(b), fmt.Sprint(n)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", a.Name, a.Quota, used, files, store.Limits{Files: a.MaxFiles}.FilesLimit())
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t\n", a.Name, a.Quota, used, files, store.Limits{Files: a.MaxFiles}.FilesLimit())
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if failed != nil {
+		return errReported
+	}
+	return nil
 }
 
 // readPassword reads a password without echo from a terminal (asking

@@ -39,12 +39,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "ftpd:", err)
 		}
 		os.Exit(1)
 	}
 }
+
+// errReported is returned by a command that has printed its errors
+// already; it exits with status 1 and prints nothing more.
+var errReported = errors.New("errors reported")
 
 const defaultData = "./ftp-data"
 
