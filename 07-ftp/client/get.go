@@ -93,56 +93,89 @@ func localTarget(remote, local string) (string, error) {
 // localPart is the part file a download writes into: local+".part",
 // locked (flock) for the whole download, so that a second ftp process
 // getting into the same file fails at once instead of mixing its bytes in.
+//
+// The client touches only part files it made itself, which it marks (see
+// markPart): it never opens a symlink there, never truncates or appends to
+// a file someone else left under that name, and removes a part it made if
+// nothing arrived or if the file system cannot mark it (no resume is
+// possible then).
 type localPart struct {
-	name    string
-	f       *os.File
-	created bool      // by this download: removed again if it stays empty
-	have    int64     // bytes in the part before this download
-	prefix  string    // their SHA-256, sent as proof of what the part holds
-	off     int64     // where the server's bytes go
-	h       hash.Hash // absorbs the file's bytes in order
-	keep    bool
+	name      string
+	f         *os.File
+	created   bool      // by this download
+	resumable bool      // marked as ours: kept when the connection breaks
+	have      int64     // bytes in the part before this download
+	prefix    string    // their SHA-256, sent as proof of what the part holds
+	off       int64     // where the server's bytes go
+	h         hash.Hash // absorbs the file's bytes in order
+	keep      bool
 }
 
-// openPart opens and locks the part file of a download and hashes what
-// an earlier attempt left in it (unless fresh). With create it makes the
-// file if there is none; without, it returns nil if there is none.
+// openPart opens and locks the part file of a download. With create it
+// makes a new one, marked as ours; without, it opens one that an earlier
+// get of this client left (nil if there is none) and hashes what it holds,
+// unless fresh. A file under that name that is not ours is an error.
 func openPart(remote, name string, create, fresh bool) (*localPart, error) {
-	var f *os.File
-	var err error
-	if create {
-		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	} else {
-		if fi, err := os.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+	if !create {
+		fi, err := os.Lstat(name)
+		if err != nil {
 			return nil, nil
 		}
-		f, err = os.OpenFile(name, os.O_RDWR, 0)
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("get %s: %s exists and is not a regular file; not touching it", remote, name)
+		}
 	}
+	flag := os.O_RDWR | openNoFollow
+	if create {
+		flag |= os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(name, flag, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	created := create
-	if err := flock.TryLock(f); err != nil {
-		f.Close()
-		if errors.Is(err, flock.ErrLocked) {
-			return nil, fmt.Errorf("get %s: %s is being written by another ftp process", remote, name)
-		}
+	p := &localPart{name: name, f: f, created: create, h: sha256.New(), keep: true}
+	if err := p.lock(remote); err != nil {
+		p.close()
 		return nil, err
 	}
-	p := &localPart{name: name, f: f, created: created, h: sha256.New(), keep: true}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	if create {
+		p.resumable = markPart(f) == nil
+		return p, nil
 	}
-	if fi.Size() > 0 && !fresh {
-		if p.h, p.prefix, err = xfer.HashPrefix(f, fi.Size()); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("reading %s: %w", name, err)
-		}
-		p.have = fi.Size()
+	if !isMarkedPart(f) {
+		p.f.Close()
+		return nil, fmt.Errorf("get %s: %s exists and was not left by an interrupted get of this client; move it away first", remote, name)
 	}
-	return p, nil
+	p.resumable = true
+	return p, p.load(fresh)
+}
+
+// lock takes the part's lock, failing at once if another process holds it.
+func (p *localPart) lock(remote string) error {
+	err := flock.TryLock(p.f)
+	if errors.Is(err, flock.ErrLocked) {
+		return fmt.Errorf("get %s: %s is being written by another ftp process", remote, p.name)
+	}
+	return err
+}
+
+// load hashes what an earlier get left in the part (or empties it, if
+// fresh), to offer it to the server.
+func (p *localPart) load(fresh bool) error {
+	fi, err := p.f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		p.close()
+		return fmt.Errorf("%s: not a regular file", p.name)
+	}
+	if fresh || fi.Size() == 0 {
+		return p.f.Truncate(0)
+	}
+	if p.h, p.prefix, err = xfer.HashPrefix(p.f, fi.Size()); err != nil {
+		p.close()
+		return fmt.Errorf("reading %s: %w", p.name, err)
+	}
+	p.have = fi.Size()
+	return nil
 }
 
 // startAt prepares the part for the server's bytes from off on: at zero
@@ -156,15 +189,18 @@ func (p *localPart) startAt(off int64) error {
 	return p.f.Truncate(0)
 }
 
-// close releases the part. It removes it if it is not to be kept, or if
-// this download created it and nothing arrived.
+// close releases the part. It removes a part of ours that is not to be
+// kept: one whose checksum failed, one that cannot be resumed, and one
+// this download made that holds nothing.
 func (p *localPart) close() {
 	if p.f == nil {
 		return
 	}
 	fi, err := p.f.Stat()
 	p.f.Close()
-	if !p.keep || (p.created && err == nil && fi.Size() == 0) {
+	p.f = nil
+	empty := err == nil && fi.Size() == 0
+	if (p.created || p.resumable) && (!p.keep || !p.resumable || (p.created && empty)) {
 		os.Remove(p.name)
 	}
 }
@@ -200,6 +236,7 @@ func (p *localPart) finish(remote, local, got string, c *Client) error {
 		return fmt.Errorf("%w: get %s: server says sha256 %s, received data has sha256 %s; %s was not written",
 			ErrChecksum, remote, end.SHA256, got, local)
 	}
+	unmarkPart(p.f) // the file is a download now, not a part
 	if err := p.f.Sync(); err != nil {
 		return err
 	}

@@ -92,6 +92,27 @@ func (ts *testServer) checkUsage(t *testing.T, name string) {
 	}
 }
 
+// cutGet downloads remote into local through a proxy that cuts the
+// connection after about `after` bytes, leaving a part file of the client's
+// own, and returns its size.
+func cutGet(t *testing.T, ts *testServer, user, remote, local string, after int64) int {
+	t.Helper()
+	p := startProxy(t, ts, faultproxy.Fault{Dir: faultproxy.ServerToClient, After: after})
+	c, err := dialVia(t, p.Addr(), user, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(remote, local); err == nil {
+		t.Fatalf("get %s through a cut connection succeeded", remote)
+	}
+	c.Abort()
+	part, err := os.ReadFile(local + ".part")
+	if err != nil || len(part) == 0 {
+		t.Fatalf("no part left by the cut get: %v", err)
+	}
+	return len(part)
+}
+
 // resumeCutUpload finishes the upload "up" of 100 zero bytes that
 // TestMalformedFramesEndOnlyThatConnection cut after 40, and removes it.
 func resumeCutUpload(t *testing.T, ts *testServer, name string) {
@@ -283,19 +304,30 @@ func TestResumeOfDifferentSourceStartsOver(t *testing.T) {
 	}
 	ts.checkUsage(t, "dora")
 
-	// A local part that is not a prefix of the remote file.
+	// A local part, left by a cut get of another file, that is not a
+	// prefix of the remote file.
+	if _, err := c.Put(writeFile(t, dir, "a2", a), "a"); err != nil {
+		t.Fatal(err)
+	}
 	local := filepath.Join(dir, "x")
-	os.WriteFile(local+".part", a[:30_000], 0o644)
+	had = cutGet(t, ts, "dora", "a", local, 40_000)
 	r, err = c.Get("x", local)
-	if err != nil || r.Offset != 0 || r.Discarded != 30_000 || r.Sent != int64(len(b)) {
-		t.Fatalf("get over a foreign part = %+v, %v; want a whole download", r, err)
+	if err != nil || r.Offset != 0 || r.Discarded != int64(had) || r.Sent != int64(len(b)) {
+		t.Fatalf("get over a part of another file = %+v, %v; want a whole download that discarded %d", r, err, had)
 	}
 	if got, _ := os.ReadFile(local); !bytes.Equal(got, b) {
 		t.Fatal("downloaded file is not the server's")
 	}
 	// A local part longer than the remote file.
-	os.WriteFile(local+".part", append(bytes.Clone(b), 1, 2, 3), 0o644)
-	if r, err = c.Get("x", local); err != nil || r.Offset != 0 || r.Discarded != int64(len(b)+3) {
+	big := append(bytes.Clone(b), randomBytes(t, 100_000)...)
+	if _, err := c.Put(writeFile(t, dir, "big", big), "big"); err != nil {
+		t.Fatal(err)
+	}
+	had = cutGet(t, ts, "dora", "big", local, 150_000)
+	if had <= len(b) {
+		t.Fatalf("the part of the longer file holds %d bytes, want more than %d", had, len(b))
+	}
+	if r, err = c.Get("x", local); err != nil || r.Offset != 0 || r.Discarded != int64(had) {
 		t.Fatalf("get over a longer part = %+v, %v", r, err)
 	}
 }
@@ -321,7 +353,7 @@ func TestFreshIgnoresPart(t *testing.T) {
 		t.Fatalf("put -fresh = %+v, %v; want a whole upload discarding %d", r, err, had)
 	}
 	out := filepath.Join(dir, "out")
-	os.WriteFile(out+".part", data[:1000], 0o644)
+	cutGet(t, ts, "fred", "f", out, 20_000)
 	r, err = c.GetWith("f", out, client.Options{Fresh: true})
 	if err != nil || r.Offset != 0 || r.Sent != int64(len(data)) {
 		t.Fatalf("get -fresh = %+v, %v; want a whole download", r, err)
@@ -444,7 +476,7 @@ func TestOneDownloaderPerLocalPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	local := filepath.Join(t.TempDir(), "l")
-	os.WriteFile(local+".part", data[:20_000], 0o644)
+	had := cutGet(t, ts, "lou", "l", local, 20_000)
 	other, err := flock.Create(local + ".part")
 	if err != nil {
 		t.Fatal(err)
@@ -455,7 +487,7 @@ func TestOneDownloaderPerLocalPart(t *testing.T) {
 	}
 	other.Close()
 	r, err := c.Get("l", local)
-	if err != nil || r.Offset != 20_000 {
+	if err != nil || r.Offset != int64(had) {
 		t.Fatalf("get after the lock was released = %+v, %v", r, err)
 	}
 }
