@@ -54,11 +54,18 @@ var DefaultHosts = []string{"127.0.0.1", "localhost"}
 // [ClientConfig]) accepts the server that holds the key. Both are returned
 // PEM-encoded: "CERTIFICATE" and PKCS #8 "PRIVATE KEY".
 func GenerateSelfSigned(hosts []string, validFor time.Duration) (certPEM, keyPEM []byte, err error) {
-	if len(hosts) == 0 {
-		return nil, nil, errors.New("tlsconf: no host names for the certificate")
-	}
 	if validFor <= 0 {
 		return nil, nil, fmt.Errorf("tlsconf: validity %v is not positive", validFor)
+	}
+	now := time.Now()
+	return generate(hosts, now.Add(-time.Hour), now.Add(validFor))
+}
+
+// generate makes a key and a self-signed certificate for hosts, valid from
+// notBefore to notAfter.
+func generate(hosts []string, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
+	if len(hosts) == 0 {
+		return nil, nil, errors.New("tlsconf: no host names for the certificate")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -68,12 +75,11 @@ func GenerateSelfSigned(hosts []string, validFor time.Duration) (certPEM, keyPEM
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsconf: serial number: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{Organization: []string{"gosockets tutorial ftpd"}, CommonName: hosts[0]},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validFor),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
@@ -353,7 +359,7 @@ func Client(ctx context.Context, conn net.Conn, cfg *tls.Config, timeout time.Du
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("TLS handshake timed out after %v: is the server an ftpd with -tls-cert? (%w)", timeout, err)
 	}
-	return nil, Explain(err)
+	return nil, Explain(err, cfg)
 }
 
 // recordLimit is how many of the server's first bytes a TLS client keeps,
@@ -392,15 +398,18 @@ func (c *recordingConn) recorded() []byte {
 	return c.buf
 }
 
-// Explain turns an error from a client's TLS handshake into one clear line:
+// Explain turns an error from a client's TLS handshake with cfg into one
+// clear line:
 //   - a reply that is not TLS (tls.RecordHeaderError) wraps [ErrServerNotTLS];
 //   - the server hanging up or resetting during the handshake says that
 //     the server may not speak TLS;
-//   - a certificate that does not verify, or is for another name, wraps
-//     [ErrServerNotTrusted] and says which flag to check.
+//   - a certificate that does not verify wraps [ErrServerNotTrusted] and
+//     says why: expired (or not yet valid), made for another name, or not
+//     vouched for by the CA given with -tls-ca (or, without -tls-ca, by any
+//     authority the system trusts).
 //
 // Other errors are returned unchanged.
-func Explain(err error) error {
+func Explain(err error, cfg *tls.Config) error {
 	if err == nil {
 		return nil
 	}
@@ -411,19 +420,32 @@ func Explain(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 		return fmt.Errorf("the server hung up during the TLS handshake: it may not speak TLS (drop -tls) or may be overloaded: %w", err)
 	}
-	var unknown x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	if errors.As(err, &unknown) || errors.As(err, &invalid) {
-		return fmt.Errorf("%w: it is not signed by the CA given with -tls-ca (%v)", ErrServerNotTrusted, err)
-	}
-	var host x509.HostnameError
-	if errors.As(err, &host) {
-		return fmt.Errorf("%w: it is not valid for %q; connect with a name it holds or make a new one with ftpd gencert -host (%v)",
-			ErrServerNotTrusted, host.Host, err)
-	}
-	var verify *tls.CertificateVerificationError
-	if errors.As(err, &verify) {
-		return fmt.Errorf("%w: %v", ErrServerNotTrusted, err)
+	if why := untrusted(err, cfg != nil && cfg.RootCAs != nil); why != "" {
+		return fmt.Errorf("%w: %s", ErrServerNotTrusted, why)
 	}
 	return err
+}
+
+// untrusted says why the server's certificate did not verify, or "" if
+// err is not about that.
+func untrusted(err error, caGiven bool) string {
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return fmt.Sprintf("it has expired or is not valid yet (%s); the server needs a new one (ftpd gencert)", invalid.Detail)
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("it is not valid: %v", invalid)
+	case errors.As(err, &unknown) && caGiven:
+		return fmt.Sprintf("it is not signed by the CA given with -tls-ca (%v)", err)
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("no authority this system trusts has signed it; if it is the server's own certificate (ftpd gencert), trust it with -tls-ca FILE (%v)", err)
+	case errors.As(err, &host):
+		return fmt.Sprintf("it is not valid for %q; connect with a name it holds or make a new one with ftpd gencert -host (%v)", host.Host, err)
+	case errors.As(err, &verify):
+		return err.Error()
+	}
+	return ""
 }

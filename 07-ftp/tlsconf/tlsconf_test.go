@@ -465,3 +465,47 @@ func FuzzLooksLikeTLSNeverMistakesAFrame(f *testing.F) {
 		}
 	})
 }
+
+// writePKI writes a certificate valid from notBefore to notAfter for hosts.
+func writePKI(t *testing.T, notBefore, notAfter time.Time, hosts ...string) pki {
+	t.Helper()
+	certPEM, keyPEM, err := generate(hosts, notBefore, notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := pki{cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}
+	os.WriteFile(p.cert, certPEM, 0o644)
+	os.WriteFile(p.key, keyPEM, 0o600)
+	return p
+}
+
+// TestAttack8_CertificateErrorsSayWhatIsWrong: an expired certificate is
+// reported as expired, not as signed by another CA; a certificate no
+// authority vouches for, without -tls-ca, does not speak of a CA "given
+// with -tls-ca" but says to give one.
+func TestAttack8_CertificateErrorsSayWhatIsWrong(t *testing.T) {
+	expired := writePKI(t, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour), "127.0.0.1")
+	addr, errs := tlsEcho(t, expired)
+	cfg, err := ClientConfig(expired.cert, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Client(context.Background(), dial(t, addr), cfg, testTimeout)
+	if !errors.Is(err, ErrServerNotTrusted) || !strings.Contains(err.Error(), "expired") || strings.Contains(err.Error(), "not signed") {
+		t.Errorf("an expired certificate: %v; want it called expired", err)
+	}
+	serverErr(t, errs)
+
+	p := newPKI(t, "127.0.0.1")
+	addr, errs = tlsEcho(t, p)
+	cfg, err = ClientConfig("", "127.0.0.1") // the system's roots: no -tls-ca
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Client(context.Background(), dial(t, addr), cfg, testTimeout)
+	if !errors.Is(err, ErrServerNotTrusted) || strings.Contains(err.Error(), "given with -tls-ca") || !strings.Contains(err.Error(), "-tls-ca FILE") {
+		t.Errorf("an unknown authority without -tls-ca: %v; want advice to give one", err)
+	}
+	serverErr(t, errs)
+}
