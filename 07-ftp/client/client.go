@@ -237,6 +237,14 @@ func (c *Client) Mkdir(dir string) error {
 	return err
 }
 
+// Rename moves a remote file or directory within the home; a destination
+// that is a directory receives it under its own name. It returns where it
+// went.
+func (c *Client) Rename(from, to string) (string, error) {
+	resp, _, err := c.roundTrip(proto.Request{Op: proto.OpMv, Path: from, To: to})
+	return resp.Path, err
+}
+
 // Remove removes a remote file or empty directory.
 func (c *Client) Remove(p string) error {
 	_, _, err := c.roundTrip(proto.Request{Op: proto.OpRm, Path: p})

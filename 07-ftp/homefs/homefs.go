@@ -218,11 +218,43 @@ func (f *FS) Remove(v string) (int64, error) {
 	if err := f.files.Remove(rel(v)); err != nil {
 		return 0, jailErr(err)
 	}
-	f.RemoveSum(v)
 	if fi.Mode().IsRegular() {
+		f.removeSum(v, fi)
 		return fi.Size(), nil
 	}
 	return 0, nil
+}
+
+// Rename moves from to to, within the home. It refuses to replace
+// anything at to, and to move a directory into itself. The checksum
+// record of a file follows it (on Unix, those of every file under a
+// directory too: records are kept by inode).
+func (f *FS) Rename(from, to string) error {
+	if from == "/" || to == "/" {
+		return fmt.Errorf("%w: cannot move the home itself", ErrBadName)
+	}
+	if n := strings.Count(to, "/"); n > MaxDepth {
+		return fmt.Errorf("%w: directories nest %d deep, limit %d", ErrBadName, n, MaxDepth)
+	}
+	fi, err := f.files.Lstat(rel(from))
+	if err != nil {
+		return jailErr(err)
+	}
+	if _, err := f.files.Lstat(rel(to)); err == nil {
+		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return jailErr(err)
+	}
+	if fi.IsDir() && strings.HasPrefix(to+"/", from+"/") {
+		return fmt.Errorf("%w: cannot move a directory into itself", ErrBadName)
+	}
+	if err := f.files.Rename(rel(from), rel(to)); err != nil {
+		return jailErr(err)
+	}
+	if _, byID := fileID(fi); !byID && fi.Mode().IsRegular() {
+		f.user.Rename(sumName(from, fi), sumName(to, fi))
+	}
+	return nil
 }
 
 // OpenFile opens v for reading if it is a regular file. FIFOs and devices
@@ -286,7 +318,8 @@ func pathDir(v string) string {
 	return v[:i]
 }
 
-// key names the part file and the checksum record of virtual path v.
+// key names the part file of virtual path v (and, where files have no
+// stable identity, its checksum record).
 func key(v string) string {
 	s := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(s[:16])
@@ -368,9 +401,12 @@ func (f *FS) Commit(v, sum string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f.RemoveSum(v)
+	old, _ := f.files.Lstat(rel(v))
 	if err := f.user.Rename(PartName(v), "files/"+rel(v)); err != nil {
 		return 0, jailErr(err)
+	}
+	if old != nil {
+		f.removeSum(v, old)
 	}
 	if d, err := f.files.Open(rel(pathDir(v))); err == nil {
 		d.Sync() // make the rename durable; best effort
@@ -391,11 +427,21 @@ type sumRecord struct {
 	SHA256  string `json:"sha256"`
 }
 
+// sumName names the checksum record of the file fi at v: by the file's
+// identity where the system has one (so it follows renames), else by path.
+func sumName(v string, fi os.FileInfo) string {
+	if id, ok := fileID(fi); ok {
+		return "sums/" + id + ".json"
+	}
+	return "sums/" + key(v) + ".json"
+}
+
 func (f *FS) setSum(v string, fi os.FileInfo, sum string) {
 	b, _ := json.Marshal(sumRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), SHA256: sum})
-	tmp := "sums/" + key(v) + ".tmp"
+	name := sumName(v, fi)
+	tmp := strings.TrimSuffix(name, ".json") + ".tmp"
 	if f.user.WriteFile(tmp, b, 0o640) == nil {
-		f.user.Rename(tmp, "sums/"+key(v)+".json")
+		f.user.Rename(tmp, name)
 	}
 }
 
@@ -403,7 +449,7 @@ func (f *FS) setSum(v string, fi os.FileInfo, sum string) {
 // the file described by fi still has the size and modification time it had
 // then.
 func (f *FS) Sum(v string, fi os.FileInfo) (string, bool) {
-	b, err := f.user.ReadFile("sums/" + key(v) + ".json")
+	b, err := f.user.ReadFile(sumName(v, fi))
 	if err != nil {
 		return "", false
 	}
@@ -414,9 +460,9 @@ func (f *FS) Sum(v string, fi os.FileInfo) (string, bool) {
 	return r.SHA256, true
 }
 
-// RemoveSum forgets v's checksum record.
-func (f *FS) RemoveSum(v string) {
-	f.user.Remove("sums/" + key(v) + ".json")
+// removeSum forgets the checksum record of the file fi at v.
+func (f *FS) removeSum(v string, fi os.FileInfo) {
+	f.user.Remove(sumName(v, fi))
 }
 
 // Usage is what a user stores: the sizes of the regular files in the home

@@ -54,6 +54,7 @@ const (
 	OpLs        = "ls"
 	OpMkdir     = "mkdir"
 	OpRm        = "rm"
+	OpMv        = "mv"   // path: the name to move; to: where
 	OpPut       = "put"  // followed by OpData and OpEnd
 	OpData      = "data" // body: file bytes of an upload
 	OpEnd       = "end"  // ends an upload or a download; carries the SHA-256
@@ -107,6 +108,8 @@ type Request struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Fresh asks a put or get to ignore any part file and start over.
 	Fresh bool `json:"fresh,omitempty"`
+	// To is where mv moves Path.
+	To string `json:"to,omitempty"`
 }
 
 // Response is the header of a server's reply.
@@ -179,14 +182,16 @@ func ParseRequest(h frame.Header) (Request, error) {
 	if req.Size < 0 || req.Offset < 0 {
 		return bad("negative size or offset")
 	}
-	if len(req.Path) > MaxPath {
-		return bad("path longer than %d bytes", MaxPath)
-	}
-	if strings.IndexByte(req.Path, 0) >= 0 {
-		return bad("path contains a NUL byte")
-	}
-	if !utf8.ValidString(req.Path) {
-		return bad("path is not valid UTF-8")
+	for _, p := range []string{req.Path, req.To} {
+		if len(p) > MaxPath {
+			return bad("path longer than %d bytes", MaxPath)
+		}
+		if strings.IndexByte(p, 0) >= 0 {
+			return bad("path contains a NUL byte")
+		}
+		if !utf8.ValidString(p) {
+			return bad("path is not valid UTF-8")
+		}
 	}
 	if req.SHA256 != "" && !IsHexSHA256(req.SHA256) {
 		return bad("sha256 must be 64 lower-case hex digits")
@@ -199,6 +204,11 @@ func ParseRequest(h frame.Header) (Request, error) {
 	case OpData:
 		maxBody = -1 // any size; the server enforces the quota while reading
 	case OpCd, OpMkdir, OpRm, OpPut, OpGet:
+		needPath = true
+	case OpMv:
+		if req.To == "" {
+			return bad("missing destination")
+		}
 		needPath = true
 	case OpPwd, OpLs, OpQuota, OpQuit, OpEnd:
 	default:

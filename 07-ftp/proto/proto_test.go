@@ -35,6 +35,7 @@ func TestParseRequest(t *testing.T) {
 		{Request{Op: OpPwd}, 0, Request{Op: OpPwd}},
 		{Request{Op: OpLs}, 0, Request{Op: OpLs}},
 		{Request{Op: OpPut, Path: "a/b", Size: 5}, 0, Request{Op: OpPut, Path: "a/b", Size: 5}},
+		{Request{Op: OpMv, Path: "my notes", To: "d/"}, 0, Request{Op: OpMv, Path: "my notes", To: "d/"}},
 		{Request{Op: OpData}, 1 << 40, Request{Op: OpData}},
 		{Request{Op: OpEnd, SHA256: sum}, 0, Request{Op: OpEnd, SHA256: sum}},
 		{Request{Op: OpAuth}, MaxAuthBody, Request{Op: OpAuth}},
@@ -54,6 +55,9 @@ func TestParseRequest(t *testing.T) {
 		{"unknown op", Request{Op: "rmrf"}, 0},
 		{"no op", map[string]any{}, 0},
 		{"missing path", Request{Op: OpGet}, 0},
+		{"mv without a destination", Request{Op: OpMv, Path: "a"}, 0},
+		{"mv without a source", Request{Op: OpMv, To: "a"}, 0},
+		{"NUL in a destination", Request{Op: OpMv, Path: "a", To: "b\x00"}, 0},
 		{"NUL in path", Request{Op: OpGet, Path: "a\x00b"}, 0},
 		{"path too long", Request{Op: OpGet, Path: strings.Repeat("a", MaxPath+1)}, 0},
 		{"negative size", Request{Op: OpPut, Path: "a", Size: -1}, 0},
@@ -79,6 +83,7 @@ func FuzzParseRequest(f *testing.F) {
 	for _, hdr := range []string{
 		`{"op":"pwd"}`, `{"op":"put","path":"a","size":3}`, `{"op":"get","path":"../x"}`,
 		`{"op":"end","sha256":"` + strings.Repeat("0", 64) + `"}`, `[1]`, `null`, `{"op":"ls","path":"a\u0000"}`,
+		`{"op":"mv","path":"a b","to":"../c"}`,
 	} {
 		b := binary.LittleEndian.AppendUint32(nil, uint32(len(hdr)+14))
 		f.Add(append(b, hdr[:len(hdr)-1]+`,"data_size":0}`...))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path"
 	"time"
 
 	"github.com/gosockets/tutorial/07-ftp/gate"
@@ -81,6 +82,7 @@ var handlers = map[string]func(*session, proto.Request, io.Reader) error{
 	proto.OpLs:    (*session).ls,
 	proto.OpMkdir: (*session).mkdir,
 	proto.OpRm:    (*session).rm,
+	proto.OpMv:    (*session).mv,
 	proto.OpQuota: (*session).quota,
 	proto.OpPut:   (*session).put,
 	proto.OpGet:   (*session).get,
@@ -154,6 +156,27 @@ func (s *session) rm(req proto.Request, _ io.Reader) error {
 	}
 	s.log.Info("rm", "path", v, "freed", freed)
 	return s.reply(proto.Response{OK: true, Path: v})
+}
+
+// mv moves a name within the home; a destination that is a directory
+// receives it under its own name, as mv(1) does.
+func (s *session) mv(req proto.Request, _ io.Reader) error {
+	from, err := s.resolve(req.Path)
+	var to string
+	if err == nil {
+		to, err = s.resolve(req.To)
+	}
+	if err == nil {
+		if e, serr := s.home.Stat(to); serr == nil && e.Type == "dir" {
+			to = path.Join(to, path.Base(from))
+		}
+		err = s.home.Rename(from, to)
+	}
+	if err != nil {
+		return s.fail("mv", req.Path, err)
+	}
+	s.log.Info("mv", "path", from, "to", to)
+	return s.reply(proto.Response{OK: true, Path: to})
 }
 
 func (s *session) quota(proto.Request, io.Reader) error {

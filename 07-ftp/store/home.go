@@ -114,11 +114,23 @@ func (h *Home) Mkdir(v string) error {
 	if err := h.u.files.Reserve(1); err != nil {
 		return err
 	}
-	if err := h.fs.Mkdir(v); err != nil {
+	h.u.mu.Lock() // no rename into v meanwhile
+	err := h.fs.Mkdir(v)
+	h.u.mu.Unlock()
+	if err != nil {
 		h.u.files.Release(1)
-		return err
 	}
-	return nil
+	return err
+}
+
+// Rename moves from to to within the home (FTP's RNFR and RNTO). It
+// replaces nothing (fs.ErrExist if to exists) and does not move a
+// directory into itself. The quota does not change, and the checksum
+// records follow the files.
+func (h *Home) Rename(from, to string) error {
+	h.u.mu.Lock() // no commit or mkdir makes to meanwhile
+	defer h.u.mu.Unlock()
+	return h.fs.Rename(from, to)
 }
 
 // Remove removes the file, symlink or empty directory v and returns the

@@ -419,3 +419,41 @@ func TestFilesAreCounted(t *testing.T) {
 	}
 	checkUsage(t, st, h)
 }
+
+// TestRename: a file and a whole directory move with their checksum
+// records; nothing is replaced, a directory does not go into itself, and
+// the counters do not change.
+func TestRename(t *testing.T) {
+	st, h := open(t, 1000)
+	h.Mkdir("/d")
+	upload(t, h, "/d/f", store.UploadOptions{Size: 3}, []byte("abc"))
+	upload(t, h, "/g", store.UploadOptions{Size: 2}, []byte("xy"))
+	before := h.Usage()
+	if err := h.Rename("/d", "/e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Rename("/e/f", "/e/f2"); err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := h.Sum("/e/f2"); !ok || sum != sha([]byte("abc")) {
+		t.Errorf("Sum after moving the file and its directory = %q, %v; want the recorded sum", sum, ok)
+	}
+	for _, tt := range []struct {
+		from, to string
+		want     error
+	}{
+		{"/g", "/e/f2", fs.ErrExist},
+		{"/e", "/e/sub", store.ErrBadName},
+		{"/", "/x", store.ErrBadName},
+		{"/nope", "/x", fs.ErrNotExist},
+		{"/g", "/missing-dir/g", fs.ErrNotExist},
+	} {
+		if err := h.Rename(tt.from, tt.to); !errors.Is(err, tt.want) {
+			t.Errorf("Rename(%s, %s) = %v, want %v", tt.from, tt.to, err, tt.want)
+		}
+	}
+	if got := h.Usage(); got != before {
+		t.Errorf("usage after the moves = %+v, want %+v", got, before)
+	}
+	checkUsage(t, st, h)
+}

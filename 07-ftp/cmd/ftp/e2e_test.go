@@ -755,3 +755,56 @@ func TestServerBusyOverMaxConns(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want the busy message", r.code, r.stderr)
 	}
 }
+
+// TestMoveQuotedNamesAndLsL: names with spaces go in quotes; mv renames a
+// file and moves it into a directory, its verified checksum follows it (the
+// get after the moves is served from it), and the quota does not change;
+// ls -l is the long listing ls always prints; another option is refused
+// in one line.
+func TestMoveQuotedNamesAndLsL(t *testing.T) {
+	d := startDaemon(t, "")
+	dir := t.TempDir()
+	_, sum := randomFile(t, dir, "my notes.txt", 1000)
+	r := ftp(t, dir, d.addr, "demo", d.demoPW, strings.Join([]string{
+		`mkdir "old notes"`,
+		`put "my notes.txt"`,
+		`quota`,
+		`mv "my notes.txt" 'old notes'`,
+		`ls "old notes"`,
+		`mv "old notes/my notes.txt" renamed.txt`,
+		`mv renamed.txt 'old notes'`,
+		`cd 'old notes'`,
+		`get renamed.txt back.txt`,
+		`ls -l`,
+		`ls -x`,
+		`mv nothing-here x`,
+		`quota`,
+	}, "\n")+"\n")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (ls -x and the mv of a missing name fail)", r.code)
+	}
+	wantErr := "error: ls: unknown option -x (ls always lists type, size, time and name; -l is accepted and changes nothing)\n" +
+		"error: mv nothing-here: no such file or directory\n"
+	if r.stderr != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, wantErr)
+	}
+	for _, want := range []string{
+		"put my notes.txt -> /my notes.txt: 1000 bytes",
+		"  'my notes.txt'\n",
+		"get renamed.txt -> back.txt: 1000 bytes",
+		"  renamed.txt\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "used 1000 of 104857600 bytes"); n != 2 {
+		t.Errorf("quota before and after the moves: %d of 2 say 1000 bytes used:\n%s", n, r.stdout)
+	}
+	if got := fileSHA(t, filepath.Join(dir, "back.txt")); got != sum {
+		t.Errorf("the moved file came back with sha256 %s, want %s", got, sum)
+	}
+	if line := d.waitLog(t, "msg=get"); !strings.Contains(line, "cached_sum=true") {
+		t.Errorf("the get after the moves did not use the recorded checksum: %s", line)
+	}
+}

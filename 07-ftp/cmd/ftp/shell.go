@@ -86,22 +86,26 @@ func init() {
 	commands = []command{
 		{"pwd", 0, 0, "pwd", "print the remote directory", (*shell).pwd},
 		{"cd", 1, 1, "cd DIR", "change the remote directory", (*shell).cd},
-		{"ls", 0, 1, "ls [DIR]", "list a remote directory: type, size, modification time, name", (*shell).ls},
+		{"ls", 0, 2, "ls [-l] [DIR]", "list a remote directory: type, size, modification time, name (always long: -l changes nothing)", (*shell).ls},
 		{"mkdir", 1, 1, "mkdir DIR", "make a remote directory", (*shell).mkdir},
 		{"put", 1, 3, "put LOCAL [REMOTE]", "upload a file (checked with SHA-256); resumes an interrupted one (put -fresh starts over)", (*shell).put},
 		{"get", 1, 3, "get REMOTE [LOCAL]", "download a file (checked with SHA-256); resumes from LOCAL.part (get -fresh starts over)", (*shell).get},
+		{"mv", 2, 2, "mv OLD NEW", "move or rename a remote file or directory (into NEW if it is a directory)", (*shell).mv},
 		{"rm", 1, 1, "rm PATH", "remove a remote file or empty directory", (*shell).rm},
 		{"quota", 0, 0, "quota", "show your disk usage and limit", (*shell).quota},
-		{"help", 0, 0, "help", "list the commands", (*shell).help},
+		{"help", 0, 0, "help", "list the commands; put names with spaces in quotes: put \"my notes.txt\"", (*shell).help},
 		{"quit", 0, 0, "quit", "end the session", nil},
 	}
 }
 
 // exec runs one line. It reports whether the session should end.
 func (sh *shell) exec(line string) (bool, error) {
-	args := strings.Fields(line)
-	if len(args) == 0 || strings.HasPrefix(args[0], "#") {
+	if strings.HasPrefix(strings.TrimSpace(line), "#") {
 		return false, nil
+	}
+	args, err := splitArgs(line)
+	if err != nil || len(args) == 0 {
+		return false, err
 	}
 	for _, cmd := range commands {
 		if cmd.name != args[0] {
@@ -143,6 +147,15 @@ func (sh *shell) cd(args []string) error {
 const sortedListing = 10000
 
 func (sh *shell) ls(args []string) error {
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if args[0] != "-l" {
+			return fmt.Errorf("ls: unknown option %s (ls always lists type, size, time and name; -l is accepted and changes nothing)", args[0])
+		}
+		args = args[1:]
+	}
+	if len(args) > 1 {
+		return errors.New("usage: ls [-l] [DIR]")
+	}
 	var held []proto.Entry
 	streaming := false
 	err := sh.c.ListFunc(arg(args, 0), func(e proto.Entry) error {
@@ -166,7 +179,7 @@ func (sh *shell) ls(args []string) error {
 // printEntries prints entries one a line: type, size, time, name.
 func (sh *shell) printEntries(entries ...proto.Entry) {
 	for _, e := range entries {
-		name := e.Name
+		name := quoteName(e.Name)
 		if e.Type == "dir" {
 			name += "/"
 		}
@@ -175,7 +188,12 @@ func (sh *shell) printEntries(entries ...proto.Entry) {
 }
 
 func (sh *shell) mkdir(args []string) error { return sh.c.Mkdir(args[0]) }
-func (sh *shell) rm(args []string) error    { return sh.c.Remove(args[0]) }
+
+func (sh *shell) mv(args []string) error {
+	_, err := sh.c.Rename(args[0], args[1])
+	return err
+}
+func (sh *shell) rm(args []string) error { return sh.c.Remove(args[0]) }
 
 // completer completes command names, then local or remote paths
 // depending on the command and the position of the word.
