@@ -59,7 +59,7 @@ func TestTabCompletion(t *testing.T) {
 	}
 	t.Chdir(local)
 
-	sh := &shell{c: c}
+	sh := &shell{link: link{c: c}}
 	comp := sh.completer()
 	for _, tt := range []struct {
 		line string

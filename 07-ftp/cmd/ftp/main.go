@@ -30,7 +30,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C (SIGINT) is the shell's: it interrupts the command running.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errCommandsFailed) {
@@ -57,20 +58,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	c, err := client.DialTLS(ctx, opt.addr, opt.timeout, tlsCfg)
-	if err != nil {
+	sh := &shell{out: stdout, errOut: stderr, mode: progress.ChooseMode(progress.IsTerminal(stderr), opt.progress)}
+	sh.dial = func(ctx context.Context) (*client.Client, error) {
+		c, err := client.DialTLS(ctx, opt.addr, opt.timeout, tlsCfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Login(opt.user, password); err != nil {
+			c.Abort()
+			return nil, err
+		}
+		return c, nil
+	}
+	if err := sh.connect(ctx); err != nil {
 		return err
 	}
-	defer c.Close()
-	// Ctrl-C interrupts a transfer in progress: the connection is closed,
-	// the part files stay, and the same command resumes later.
-	stopAbort := context.AfterFunc(ctx, c.Abort)
+	defer sh.close()
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
+	// Ctrl-C interrupts the command running: the connection is closed at
+	// once (a transfer keeps its part files), the shell logs in again and
+	// the same command resumes. SIGTERM, or Ctrl-C between commands, ends
+	// the session.
+	stopAbort := context.AfterFunc(ctx, sh.abort)
 	defer stopAbort()
-	if err := c.Login(opt.user, password); err != nil {
-		return err
-	}
+	stopWatch := sh.watchInterrupts(quit)
+	defer stopWatch()
 	fmt.Fprintf(stdout, "logged in as %s\n", opt.user)
-	sh := &shell{c: c, out: stdout, errOut: stderr, mode: progress.ChooseMode(progress.IsTerminal(stderr), opt.progress)}
 	// On a terminal: prompt, line editing, history and Tab completion of
 	// commands, local and remote names; otherwise plain lines.
 	rd, err := lineedit.New(stdin, stdout, lineedit.Config{Prompt: "ftp> ", Complete: sh.completer()})

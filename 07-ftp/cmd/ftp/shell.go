@@ -37,12 +37,22 @@ func (sh *shell) loop(ctx context.Context, rd lineedit.Reader) error {
 		case err != nil:
 			return err
 		}
+		sh.setRunning(true)
 		quit, err := sh.exec(line)
+		sh.setRunning(false)
 		if err != nil {
 			sh.failed = true
 			if ctx.Err() != nil {
 				fmt.Fprintln(sh.errOut, "interrupted: run the same command again to resume")
 				return errCommandsFailed
+			}
+			if sh.wasInterrupted() {
+				fmt.Fprintln(sh.errOut, "interrupted: run the same command again to resume")
+				if err := sh.reconnect(ctx); err != nil {
+					fmt.Fprintln(sh.errOut, "error: logging in again:", err)
+					return errCommandsFailed
+				}
+				continue
 			}
 			fmt.Fprintln(sh.errOut, "error:", err)
 			if errors.Is(err, client.ErrConn) {
@@ -64,7 +74,7 @@ func (sh *shell) status() error {
 }
 
 type shell struct {
-	c           *client.Client
+	link
 	out, errOut io.Writer
 	failed      bool
 	mode        progress.Mode
@@ -138,7 +148,10 @@ func (sh *shell) pwd([]string) error {
 }
 
 func (sh *shell) cd(args []string) error {
-	_, err := sh.c.Cd(args[0])
+	p, err := sh.c.Cd(args[0])
+	if err == nil {
+		sh.cwd = p
+	}
 	return err
 }
 

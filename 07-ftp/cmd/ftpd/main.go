@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -88,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Store.Close()
 	srv.Accounts = accounts.Open(abs)
-	if err := firstStart(srv.Accounts, stdout); err != nil {
+	if err := firstStart(srv.Accounts, srv.DataDir, stdout); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
@@ -163,17 +164,32 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 
 // firstStart creates user demo with a random password when there are no
 // accounts at all, and prints the password once.
-func firstStart(store *accounts.Store, stdout io.Writer) error {
-	list, err := store.List()
+func firstStart(acc *accounts.Store, data string, stdout io.Writer) error {
+	list, err := acc.List()
 	if err != nil || len(list) > 0 {
 		return err
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
 	pw := base64.RawURLEncoding.EncodeToString(b)
-	if err := store.Add("demo", pw, 100<<20); err != nil {
+	if err := acc.Add("demo", pw, 100<<20); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "No accounts yet: created user demo (quota 100 MiB) with password\n\n    %s\n\nIt is shown only this once. Change it with: ftpd passwd demo\n\n", pw)
+	passwd := self() + " passwd demo"
+	if data != defaultData {
+		passwd = self() + " passwd -data " + data + " demo"
+	}
+	fmt.Fprintf(stdout, "No accounts yet: created user demo (quota 100 MiB) with password\n\n    %s\n\nIt is shown only this once. Change it with: %s\n\n", pw, passwd)
 	return nil
+}
+
+// self is how to run this command again: "go run ./07-ftp/cmd/ftpd" under
+// go run (whose binary lives in a temporary directory, not on PATH), else
+// the command as it was started.
+func self() string {
+	exe, err := os.Executable()
+	if err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./07-ftp/cmd/ftpd"
+	}
+	return os.Args[0]
 }
