@@ -33,13 +33,22 @@ func main() {
 	// Ctrl-C (SIGINT) is the shell's: it interrupts the command running.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errCommandsFailed) {
-			fmt.Fprintln(os.Stderr, "ftp:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	var u usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return
+	case errors.As(err, &u):
+		fmt.Fprintln(os.Stderr, "ftp:", err)
+		os.Exit(2)
+	case !errors.Is(err, errCommandsFailed):
+		fmt.Fprintln(os.Stderr, "ftp:", err)
 	}
+	os.Exit(1)
 }
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ error }
 
 // errCommandsFailed reports that at least one command failed; each failure
 // has been printed already.
@@ -115,11 +124,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.tlsCA, "tls-ca", "", "trust the server certificate in this file (from ftpd gencert); implies -tls")
 	fl.BoolVar(&o.progress, "progress", false, "print progress lines for put and get when stderr is not a terminal (on a terminal a bar is always shown)")
 	if err := fl.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, usageError{err}
 	}
 	if o.user == "" || fl.NArg() > 0 {
 		fl.Usage()
-		return o, errors.New("usage: ftp [-addr HOST:PORT] -user NAME")
+		return o, usageError{errors.New("usage: ftp [-addr HOST:PORT] -user NAME")}
 	}
 	return o, nil
 }

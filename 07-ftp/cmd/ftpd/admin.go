@@ -31,10 +31,10 @@ func gencert(args []string, stdout, stderr io.Writer) error {
 	cert := fl.String("cert", "ftpd-cert.pem", "certificate file to write")
 	key := fl.String("key", "ftpd-key.pem", "private key file to write (mode 0600)")
 	if err := fl.Parse(args); err != nil {
-		return err
+		return usage(err)
 	}
 	if fl.NArg() > 0 {
-		return fmt.Errorf("usage: ftpd gencert [-host H1,H2] [-cert FILE] [-key FILE]")
+		return usage(errors.New("usage: ftpd gencert [-host H1,H2] [-cert FILE] [-key FILE]"))
 	}
 	if err := tlsconf.WriteFiles(*cert, *key, strings.Split(*hosts, ",")); err != nil {
 		return err
@@ -54,7 +54,7 @@ func adminFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 
 func oneName(fl *flag.FlagSet) (string, error) {
 	if fl.NArg() != 1 {
-		return "", fmt.Errorf("want exactly one user name, got %d arguments", fl.NArg())
+		return "", usage(fmt.Errorf("want exactly one user name, got %d arguments", fl.NArg()))
 	}
 	return fl.Arg(0), accounts.CheckName(fl.Arg(0))
 }
@@ -64,7 +64,7 @@ func useradd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	q := fl.String("quota", "50MiB", "disk quota (B, KiB, MiB, GiB)")
 	files := fl.Int64("files", 0, fmt.Sprintf("most files, directories and part files (0: the default, %d)", store.DefaultFiles))
 	if err := fl.Parse(args); err != nil {
-		return err
+		return usage(err)
 	}
 	name, err := oneName(fl)
 	if err != nil {
@@ -91,7 +91,7 @@ func useradd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fl, data := adminFlags("passwd", stderr)
 	if err := fl.Parse(args); err != nil {
-		return err
+		return usage(err)
 	}
 	name, err := oneName(fl)
 	if err != nil {
@@ -115,7 +115,7 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 func userdel(args []string, stdout, stderr io.Writer) error {
 	fl, data := adminFlags("userdel", stderr)
 	if err := fl.Parse(args); err != nil {
-		return err
+		return usage(err)
 	}
 	name, err := oneName(fl)
 	if err != nil {
@@ -131,7 +131,7 @@ func userdel(args []string, stdout, stderr io.Writer) error {
 func users(args []string, stdout, stderr io.Writer) error {
 	fl, data := adminFlags("users", stderr)
 	if err := fl.Parse(args); err != nil {
-		return err
+		return usage(err)
 	}
 	list, err := accounts.Open(*data).List()
 	if err != nil {

@@ -39,12 +39,35 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
-			fmt.Fprintln(os.Stderr, "ftpd:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
+		fmt.Fprintln(os.Stderr, "ftpd:", err)
 	}
+	os.Exit(exitCode(err))
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usage(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err}
+}
+
+// exitCode is 0 for success and -h, 2 for a usage error, 1 otherwise.
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &u):
+		return 2
+	}
+	return 1
 }
 
 // errReported is returned by a command that has printed its errors
@@ -144,13 +167,13 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
-		return nil, 0, err
+		return nil, 0, usage(err)
 	}
 	if fl.NArg() > 0 {
-		return nil, 0, fmt.Errorf("unknown command %q (want useradd, passwd, userdel, users or gencert)", fl.Arg(0))
+		return nil, 0, usage(fmt.Errorf("unknown command %q (want useradd, passwd, userdel, users or gencert)", fl.Arg(0)))
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
-		return nil, 0, errors.New("-tls-cert and -tls-key go together")
+		return nil, 0, usage(errors.New("-tls-cert and -tls-key go together"))
 	}
 	lim.Max = 16 * lim.Base
 	if *tlsCert != "" {
