@@ -22,7 +22,14 @@
 //	S: {"ok":true,"size":5,"sha256":"…"}
 //	C: {"op":"get","path":"a.txt"}
 //	S: {"ok":true,"size":5,"offset":0} body: the bytes from offset on
-//	S: {"op":"end","sha256":"…"}
+//	S: {"ok":true,"op":"end","sha256":"…"}
+//	C: {"op":"mv","path":"a.txt","to":"docs"}
+//	S: {"ok":true,"path":"/docs/a.txt"}
+//	C: {"op":"quit"}
+//	S: {"ok":true}
+//
+// Every frame crosses through a [Conn], on either side; no other code
+// reads or writes one.
 //
 // An interrupted transfer resumes. The server, not the client, says where
 // an upload continues: the put reply carries the size of the part file it

@@ -5,7 +5,9 @@
 // another until the client quits. A session is a script over two seams:
 // proto.Conn, which reads requests and writes replies, and store.Home,
 // which owns the user's files, quota and uploads. What sessions share (the
-// store, the accounts, the login limiter) lives in the [Server].
+// store, the accounts, the login limiter, the gate that admits
+// connections) lives in the [Server], and may be shared in turn with
+// another front end of the same data.
 //
 // A Server has the shape of net/http.Server; chapter 06's socketserver
 // does the accepting, the goroutine per connection and the shutdown, and

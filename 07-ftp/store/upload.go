@@ -390,9 +390,10 @@ func (u *Upload) Abort() {
 	u.finish(0)
 }
 
-// finish lets go of the part file, leaving kept bytes of it counted.
+// finish lets go of the part file (closing it, if it is still open),
+// leaving kept bytes of it counted.
 func (u *Upload) finish(kept int64) {
-	u.f.Close()
+	u.f.Close() // a second Close of a removed part only returns an error
 	u.h.u.bytes.Release(u.counted - kept)
 	u.h.u.release(u.v)
 	u.done = true
