@@ -315,6 +315,28 @@ func (s *Store) Credentials(name string) (scram.StoredCredentials, error) {
 	}, nil
 }
 
+// CheckPassword reports whether password is name's, for a front end whose
+// clients send the password itself (standard FTP's USER and PASS, under
+// TLS). It derives the SCRAM keys from the password with the account's salt
+// and iterations and compares them with the stored ones, so no password is
+// stored for this either. A name that does not exist is checked against its
+// fake credential, at the same cost, and fails.
+func (s *Store) CheckPassword(name, password string) (bool, error) {
+	cred, err := s.Credentials(name)
+	if err != nil {
+		return false, err
+	}
+	c, err := scram.SHA256.NewClient(name, password, "")
+	if err != nil {
+		return false, nil // not a valid SCRAM user name or password
+	}
+	got, err := c.GetStoredCredentialsWithError(cred.KeyFactors)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal(got.StoredKey, cred.StoredKey), nil
+}
+
 // NewServer returns a SCRAM-SHA-256 server that looks users up in s.
 func (s *Store) NewServer() (*scram.Server, error) {
 	return scram.SHA256.NewServer(s.Credentials)

@@ -166,3 +166,33 @@ func TestLimiterMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d addresses kept, want at most %d", n, maxAddrs)
 	}
 }
+
+// TestCheckPassword: a password sent as it is (standard FTP's PASS) is
+// checked against the stored SCRAM keys, not against a stored password;
+// an unknown name fails the same way as a wrong password.
+func TestCheckPassword(t *testing.T) {
+	s := Open(t.TempDir())
+	if err := s.Add("fran", "right horse", 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, password string
+		want           bool
+	}{
+		{"fran", "right horse", true},
+		{"fran", "wrong horse", false},
+		{"fran", "", false},
+		{"nobody", "right horse", false},
+	} {
+		got, err := s.CheckPassword(tt.name, tt.password)
+		if err != nil || got != tt.want {
+			t.Errorf("CheckPassword(%q, %q) = %v, %v; want %v", tt.name, tt.password, got, err, tt.want)
+		}
+	}
+	if err := s.SetPassword("fran", "new horse"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.CheckPassword("fran", "right horse"); ok {
+		t.Error("the old password still passes after passwd")
+	}
+}

@@ -1,15 +1,11 @@
 package server
 
-import (
-	"io"
-
-	"github.com/gosockets/tutorial/07-ftp/proto"
-)
+import "github.com/gosockets/tutorial/07-ftp/proto"
 
 // ls lists a directory as the storage core reads it, a batch at a time,
 // in frames of at most proto.ListFrame bytes: the session holds one frame,
 // whatever the size of the directory, and the order is the directory's.
-func (s *session) ls(req proto.Request, _ io.Reader) error {
+func (s *session) ls(req proto.Request) error {
 	p := req.Path
 	if p == "" {
 		p = "."

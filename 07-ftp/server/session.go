@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -50,7 +49,7 @@ func (s *session) run() error {
 		return err
 	}
 	for {
-		req, body, err := s.pc.ReadRequest()
+		req, _, err := s.pc.ReadRequest() // a body sent out of turn is skipped by the next read
 		switch {
 		case errors.Is(err, proto.ErrBadRequest):
 			s.log.Info("bad request", "err", err)
@@ -67,7 +66,7 @@ func (s *session) run() error {
 		if !ok { // auth, data or end out of turn
 			h = (*session).outOfTurn
 		}
-		if err := h(s, req, body); err != nil {
+		if err := h(s, req); err != nil {
 			return err
 		}
 	}
@@ -76,7 +75,7 @@ func (s *session) run() error {
 // handlers are the scripts of the requests a logged-in session accepts.
 // Each answers its request; it returns an error only when the session
 // cannot go on.
-var handlers = map[string]func(*session, proto.Request, io.Reader) error{
+var handlers = map[string]func(*session, proto.Request) error{
 	proto.OpPwd:   (*session).pwd,
 	proto.OpCd:    (*session).cd,
 	proto.OpLs:    (*session).ls,
@@ -111,17 +110,17 @@ func (s *session) fail(op, p string, err error) error {
 	return s.reply(proto.Response{Code: code, Error: fmt.Sprintf("%s %s: %s", op, p, text)})
 }
 
-func (s *session) outOfTurn(req proto.Request, _ io.Reader) error {
+func (s *session) outOfTurn(req proto.Request) error {
 	return s.reply(proto.Response{Code: proto.CodeBadReq, Error: fmt.Sprintf("%s: not expected here", req.Op)})
 }
 
 func (s *session) resolve(p string) (string, error) { return store.Resolve(s.cwd, p) }
 
-func (s *session) pwd(proto.Request, io.Reader) error {
+func (s *session) pwd(proto.Request) error {
 	return s.reply(proto.Response{OK: true, Path: s.cwd})
 }
 
-func (s *session) cd(req proto.Request, _ io.Reader) error {
+func (s *session) cd(req proto.Request) error {
 	v, err := s.resolve(req.Path)
 	if err == nil {
 		v, err = s.home.Chdir(v)
@@ -133,7 +132,7 @@ func (s *session) cd(req proto.Request, _ io.Reader) error {
 	return s.reply(proto.Response{OK: true, Path: v})
 }
 
-func (s *session) mkdir(req proto.Request, _ io.Reader) error {
+func (s *session) mkdir(req proto.Request) error {
 	v, err := s.resolve(req.Path)
 	if err == nil {
 		err = s.home.Mkdir(v)
@@ -145,7 +144,7 @@ func (s *session) mkdir(req proto.Request, _ io.Reader) error {
 	return s.reply(proto.Response{OK: true, Path: v})
 }
 
-func (s *session) rm(req proto.Request, _ io.Reader) error {
+func (s *session) rm(req proto.Request) error {
 	v, err := s.resolve(req.Path)
 	var freed int64
 	if err == nil {
@@ -160,7 +159,7 @@ func (s *session) rm(req proto.Request, _ io.Reader) error {
 
 // mv moves a name within the home; a destination that is a directory
 // receives it under its own name, as mv(1) does.
-func (s *session) mv(req proto.Request, _ io.Reader) error {
+func (s *session) mv(req proto.Request) error {
 	from, err := s.resolve(req.Path)
 	var to string
 	if err == nil {
@@ -179,7 +178,7 @@ func (s *session) mv(req proto.Request, _ io.Reader) error {
 	return s.reply(proto.Response{OK: true, Path: to})
 }
 
-func (s *session) quota(proto.Request, io.Reader) error {
+func (s *session) quota(proto.Request) error {
 	u := s.home.Usage()
 	return s.reply(proto.Response{OK: true, Used: u.Bytes, Limit: u.BytesLimit, Files: u.Files, FilesLimit: u.FilesLimit})
 }

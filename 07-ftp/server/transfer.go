@@ -23,7 +23,7 @@ import (
 // the disk fills up) its part file stays for the next put to resume; if
 // it fails for any other reason (checksum, size, quota, a malformed frame)
 // the part is removed.
-func (s *session) put(req proto.Request, _ io.Reader) error {
+func (s *session) put(req proto.Request) error {
 	up, err := s.beginPut(req)
 	if up == nil {
 		return err
@@ -173,7 +173,7 @@ func (s *session) keep(up *store.Upload, size int64) {
 // A resumed get continues from the client's offset only if the client's
 // bytes hash like the server's first bytes; otherwise the whole file is
 // sent.
-func (s *session) get(req proto.Request, _ io.Reader) error {
+func (s *session) get(req proto.Request) error {
 	v, err := s.resolve(req.Path)
 	var dl *store.Download
 	if err == nil {
