@@ -62,6 +62,9 @@ type Account struct {
 	ServerKey  []byte `json:"server_key"`
 	// Quota is the user's limit in bytes.
 	Quota int64 `json:"quota"`
+	// MaxFiles is the most files, directories and part files the user may
+	// have; zero means the server's default.
+	MaxFiles int64 `json:"max_files,omitempty"`
 }
 
 type file struct {
@@ -164,6 +167,13 @@ func credential(name, password string) (Account, error) {
 
 // Add creates a user with a password and a quota in bytes.
 func (s *Store) Add(name, password string, quota int64) error {
+	return s.AddWithLimits(name, password, quota, 0)
+}
+
+// AddWithLimits creates a user with a password, a quota in bytes and the
+// most files, directories and part files they may have (zero: the
+// server's default).
+func (s *Store) AddWithLimits(name, password string, quota, maxFiles int64) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
@@ -171,7 +181,7 @@ func (s *Store) Add(name, password string, quota int64) error {
 	if err != nil {
 		return err
 	}
-	a.Quota = quota
+	a.Quota, a.MaxFiles = quota, maxFiles
 	return s.update(func(f *file) error {
 		if find(f, name) >= 0 {
 			return fmt.Errorf("%w: %s", ErrExists, name)
@@ -192,20 +202,31 @@ func (s *Store) SetPassword(name, password string) error {
 		if i < 0 {
 			return fmt.Errorf("%w: %s", ErrNoUser, name)
 		}
-		a.Quota = f.Users[i].Quota
+		a.Quota, a.MaxFiles = f.Users[i].Quota, f.Users[i].MaxFiles
 		f.Users[i] = &a
 		return nil
 	})
 }
 
+// SetMaxFiles changes the most files, directories and part files a user
+// may have (zero: the server's default).
+func (s *Store) SetMaxFiles(name string, n int64) error {
+	return s.change(name, func(a *Account) { a.MaxFiles = n })
+}
+
 // SetQuota changes a user's quota.
 func (s *Store) SetQuota(name string, quota int64) error {
+	return s.change(name, func(a *Account) { a.Quota = quota })
+}
+
+// change applies fn to the account called name.
+func (s *Store) change(name string, fn func(*Account)) error {
 	return s.update(func(f *file) error {
 		i := find(f, name)
 		if i < 0 {
 			return fmt.Errorf("%w: %s", ErrNoUser, name)
 		}
-		f.Users[i].Quota = quota
+		fn(f.Users[i])
 		return nil
 	})
 }
@@ -292,6 +313,28 @@ func (s *Store) Credentials(name string) (scram.StoredCredentials, error) {
 		StoredKey:  derive("stored"),
 		ServerKey:  derive("server"),
 	}, nil
+}
+
+// CheckPassword reports whether password is name's, for a front end whose
+// clients send the password itself (standard FTP's USER and PASS, under
+// TLS). It derives the SCRAM keys from the password with the account's salt
+// and iterations and compares them with the stored ones, so no password is
+// stored for this either. A name that does not exist is checked against its
+// fake credential, at the same cost, and fails.
+func (s *Store) CheckPassword(name, password string) (bool, error) {
+	cred, err := s.Credentials(name)
+	if err != nil {
+		return false, err
+	}
+	c, err := scram.SHA256.NewClient(name, password, "")
+	if err != nil {
+		return false, nil // not a valid SCRAM user name or password
+	}
+	got, err := c.GetStoredCredentialsWithError(cred.KeyFactors)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal(got.StoredKey, cred.StoredKey), nil
 }
 
 // NewServer returns a SCRAM-SHA-256 server that looks users up in s.

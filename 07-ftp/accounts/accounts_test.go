@@ -2,8 +2,10 @@ package accounts
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,23 +105,94 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
-func TestLimiterDoublesPerAddress(t *testing.T) {
-	l := &Limiter{Base: time.Millisecond, Max: 5 * time.Millisecond}
-	var got []time.Duration
-	for range 5 {
-		got = append(got, l.Failed("1.2.3.4"))
+func TestLimiterDoublesPerNameAndAddress(t *testing.T) {
+	l := &Limiter{Base: time.Hour, Max: 4 * time.Hour}
+	if w := l.Wait("1.2.3.4", "ann"); w != 0 {
+		t.Fatalf("a first attempt waits %v, want 0", w)
 	}
-	want := []time.Duration{1, 2, 4, 5, 5}
-	for i := range want {
-		if got[i] != want[i]*time.Millisecond {
-			t.Fatalf("delays = %v, want %v ms", got, want)
+	var got []time.Duration
+	for range 4 {
+		l.Failed("1.2.3.4", "ann")
+		got = append(got, l.Wait("1.2.3.4", "ann").Round(time.Hour))
+	}
+	if want := []time.Duration{time.Hour, 2 * time.Hour, 4 * time.Hour, 4 * time.Hour}; !slices.Equal(got, want) {
+		t.Errorf("waits after 1..4 failures = %v, want %v", got, want)
+	}
+	if w := l.Wait("5.6.7.8", "ann"); w != 0 {
+		t.Errorf("ann from another address waits %v, want 0", w)
+	}
+	if w := l.Wait("1.2.3.4", "bob"); w != 0 {
+		t.Errorf("bob from the same address waits %v, want 0 (4 failures, 5 free)", w)
+	}
+	l.Succeeded("1.2.3.4", "bob") // bob's success does not clear ann's failures
+	if w := l.Wait("1.2.3.4", "ann"); w == 0 {
+		t.Error("ann's failures were cleared by bob's login")
+	}
+	l.Succeeded("1.2.3.4", "ann")
+	if w := l.Wait("1.2.3.4", "ann"); w != 0 {
+		t.Errorf("after ann's own success she waits %v, want 0", w)
+	}
+}
+
+// TestLimiterSlowsGuessesOverManyNames: past the free failures, every name
+// from the address waits.
+func TestLimiterSlowsGuessesOverManyNames(t *testing.T) {
+	l := &Limiter{Base: time.Hour, Max: time.Hour, Free: 3}
+	for i := range 4 {
+		l.Failed("1.2.3.4", fmt.Sprint("name", i))
+	}
+	if w := l.Wait("1.2.3.4", "fresh-name"); w == 0 {
+		t.Error("a new name from an address past its free failures does not wait")
+	}
+	if w := l.Wait("9.9.9.9", "fresh-name"); w != 0 {
+		t.Errorf("another address waits %v", w)
+	}
+}
+
+// TestLimiterMemoryIsBounded: names past the per-address bound share one
+// record, and old addresses are dropped.
+func TestLimiterMemoryIsBounded(t *testing.T) {
+	l := &Limiter{}
+	for i := range 1000 {
+		l.Failed("1.2.3.4", fmt.Sprint("name", i))
+	}
+	if n := len(l.addrs["1.2.3.4"].names); n > maxNamesPerAddr+1 {
+		t.Errorf("%d names kept for one address, want at most %d", n, maxNamesPerAddr+1)
+	}
+	for i := range maxAddrs + 10 {
+		l.Failed(fmt.Sprint("10.0.", i/256, ".", i%256), "x")
+	}
+	if n := len(l.addrs); n > maxAddrs {
+		t.Errorf("%d addresses kept, want at most %d", n, maxAddrs)
+	}
+}
+
+// TestCheckPassword: a password sent as it is (standard FTP's PASS) is
+// checked against the stored SCRAM keys, not against a stored password;
+// an unknown name fails the same way as a wrong password.
+func TestCheckPassword(t *testing.T) {
+	s := Open(t.TempDir())
+	if err := s.Add("fran", "right horse", 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, password string
+		want           bool
+	}{
+		{"fran", "right horse", true},
+		{"fran", "wrong horse", false},
+		{"fran", "", false},
+		{"nobody", "right horse", false},
+	} {
+		got, err := s.CheckPassword(tt.name, tt.password)
+		if err != nil || got != tt.want {
+			t.Errorf("CheckPassword(%q, %q) = %v, %v; want %v", tt.name, tt.password, got, err, tt.want)
 		}
 	}
-	if d := l.Failed("5.6.7.8"); d != time.Millisecond {
-		t.Errorf("another address waits %v, want 1ms", d)
+	if err := s.SetPassword("fran", "new horse"); err != nil {
+		t.Fatal(err)
 	}
-	l.Succeeded("1.2.3.4")
-	if d := l.Failed("1.2.3.4"); d != time.Millisecond {
-		t.Errorf("after a success the delay is %v, want 1ms", d)
+	if ok, _ := s.CheckPassword("fran", "right horse"); ok {
+		t.Error("the old password still passes after passwd")
 	}
 }

@@ -9,7 +9,11 @@
 # Each transfer runs RUNS times; the script prints the median throughput and
 # the peak RSS (GNU time's "Maximum resident set size").
 #
-# usage: bench/run.sh [SIZE_MiB (default 1024)] [RUNS (default 3)]
+# With BASE=DIR, the ftpd and ftp binaries in DIR (an earlier build of this
+# chapter) are measured too, in the same run, alternating with ours run by
+# run, so that the two can be compared on a noisy machine.
+#
+# usage: [BASE=DIR] bench/run.sh [SIZE_MiB (default 1024)] [RUNS (default 3)]
 # needs: go, /usr/bin/time (package time), vsftpd and curl (as root:
 # apt-get install -y vsftpd curl time). Loopback only.
 set -euo pipefail
@@ -59,36 +63,45 @@ cmp -s "$W/src.bin" "$W/copy.bin" || { echo "tcpcopy: copy differs" >&2; exit 1;
 rm -f "$W/copy.bin"
 echo "   runs (MiB/s): ${a[*]}"
 
-echo "== ours: ftpd + ftp (SHA-256 both sides, fsync, rename)"
-printf 'benchpw\n' | "$W/bin/ftpd" useradd -data "$W/data" -quota 16GiB bench >/dev/null
-/usr/bin/time -v -o "$W/ftpd.time" "$W/bin/ftpd" -addr 127.0.0.1:0 -data "$W/data" 2>"$W/ftpd.log" &
-timepid=$!; pids+=("$timepid")
-for _ in $(seq 100); do grep -q 'msg=serving' "$W/ftpd.log" && break; sleep 0.1; done
-ADDR=$(sed -n 's/.*msg=serving addr=\([^ ]*\).*/\1/p' "$W/ftpd.log")
-[ -n "$ADDR" ] || { cat "$W/ftpd.log"; exit 1; }
+echo "== ours: ftpd + ftp (SHA-256 both sides, fsync, rename)${BASE:+, alternating with the build in $BASE}"
 export FTP_PASSWORD=benchpw
-ftpdpid=$(pgrep -P "$timepid")
-ticks() { awk '{print $14 + $15}' "/proc/$ftpdpid/stat"; } # user+sys of ftpd, in clock ticks
 hz=$(getconf CLK_TCK)
 secs() { python3 -c "print('%.2f' % (($2 - $1) / $hz))"; }
-up=(); down=(); upcpu=(); downcpu=(); supcpu=(); sdowncpu=()
-for i in $(seq "$RUNS"); do
-  rm -f "$W/data/users/bench/files/big.bin"; sync  # each upload makes a new file, as with vsftpd below
-  c0=$(ticks); t0=$(now); echo "put $W/src.bin big.bin" | /usr/bin/time -v -o "$W/put.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now); c1=$(ticks)
-  up+=("$(mibps "$t0" "$t1")"); upcpu+=("$(cpu_s "$W/put.$i.time")"); supcpu+=("$(secs "$c0" "$c1")")
-  rm -f "$W/down.bin"; sync
-  c0=$(ticks); t0=$(now); echo "get big.bin $W/down.bin" | /usr/bin/time -v -o "$W/get.$i.time" "$W/bin/ftp" -addr "$ADDR" -user bench >/dev/null; t1=$(now); c1=$(ticks)
-  down+=("$(mibps "$t0" "$t1")"); downcpu+=("$(cpu_s "$W/get.$i.time")"); sdowncpu+=("$(secs "$c0" "$c1")")
+declare -A BIN ADDR FTPD TIMEPID UP DOWN UPCPU DOWNCPU SUPCPU SDOWNCPU
+BIN[ours]=$W/bin
+variants=(ours)
+if [ -n "${BASE:-}" ]; then BIN[base]=$BASE; variants=(base ours); fi
+for v in "${variants[@]}"; do
+  printf 'benchpw\n' | "${BIN[$v]}/ftpd" useradd -data "$W/data-$v" -quota 16GiB bench >/dev/null
+  /usr/bin/time -v -o "$W/ftpd-$v.time" "${BIN[$v]}/ftpd" -addr 127.0.0.1:0 -data "$W/data-$v" 2>"$W/ftpd-$v.log" &
+  TIMEPID[$v]=$!; pids+=("${TIMEPID[$v]}")
+  for _ in $(seq 100); do grep -q 'msg=serving' "$W/ftpd-$v.log" && break; sleep 0.1; done
+  ADDR[$v]=$(sed -n 's/.*msg=serving addr=\([^ ]*\).*/\1/p' "$W/ftpd-$v.log")
+  [ -n "${ADDR[$v]}" ] || { cat "$W/ftpd-$v.log"; exit 1; }
+  FTPD[$v]=$(pgrep -P "${TIMEPID[$v]}")
 done
-cmp -s "$W/src.bin" "$W/data/users/bench/files/big.bin" || { echo "ours: stored file differs" >&2; exit 1; }
-cmp -s "$W/src.bin" "$W/down.bin" || { echo "ours: downloaded file differs" >&2; exit 1; }
-kill -INT "$ftpdpid"
-wait "$timepid" || true
-echo "   put runs (MiB/s): ${up[*]}   cpu s: client ${upcpu[*]}; server ${supcpu[*]}"
-echo "   get runs (MiB/s): ${down[*]}   cpu s: client ${downcpu[*]}; server ${sdowncpu[*]}"
-grep 'msg=put' "$W/ftpd.log" | sed 's/.*took=/   server put: took=/'
-
-rm -f "$W/down.bin" "$W/data/users/bench/files/big.bin"
+ticks() { awk '{print $14 + $15}' "/proc/${FTPD[$1]}/stat"; } # user+sys of an ftpd, in clock ticks
+for i in $(seq "$RUNS"); do
+  for v in "${variants[@]}"; do
+    rm -f "$W/data-$v/users/bench/files/big.bin"; sync  # each upload makes a new file, as with vsftpd below
+    c0=$(ticks "$v"); t0=$(now); echo "put $W/src.bin big.bin" | /usr/bin/time -v -o "$W/put-$v.$i.time" "${BIN[$v]}/ftp" -addr "${ADDR[$v]}" -user bench >/dev/null; t1=$(now); c1=$(ticks "$v")
+    UP[$v]+="$(mibps "$t0" "$t1") "; UPCPU[$v]+="$(cpu_s "$W/put-$v.$i.time") "; SUPCPU[$v]+="$(secs "$c0" "$c1") "
+    rm -f "$W/down.bin"; sync
+    c0=$(ticks "$v"); t0=$(now); echo "get big.bin $W/down.bin" | /usr/bin/time -v -o "$W/get-$v.$i.time" "${BIN[$v]}/ftp" -addr "${ADDR[$v]}" -user bench >/dev/null; t1=$(now); c1=$(ticks "$v")
+    DOWN[$v]+="$(mibps "$t0" "$t1") "; DOWNCPU[$v]+="$(cpu_s "$W/get-$v.$i.time") "; SDOWNCPU[$v]+="$(secs "$c0" "$c1") "
+    cmp -s "$W/src.bin" "$W/data-$v/users/bench/files/big.bin" || { echo "$v: stored file differs" >&2; exit 1; }
+    cmp -s "$W/src.bin" "$W/down.bin" || { echo "$v: downloaded file differs" >&2; exit 1; }
+  done
+done
+for v in "${variants[@]}"; do
+  kill -INT "${FTPD[$v]}"
+  wait "${TIMEPID[$v]}" || true
+  echo "   $v put runs (MiB/s): ${UP[$v]}  cpu s: client ${UPCPU[$v]}; server ${SUPCPU[$v]}"
+  echo "   $v get runs (MiB/s): ${DOWN[$v]}  cpu s: client ${DOWNCPU[$v]}; server ${SDOWNCPU[$v]}"
+  grep 'msg=put' "$W/ftpd-$v.log" | sed "s/.*took=/   $v server put: took=/"
+  rm -f "$W/data-$v/users/bench/files/big.bin"
+done
+rm -f "$W/down.bin"
 
 echo "== (b) vsftpd + curl (verifies nothing)"
 VPORT=$(freeport)
@@ -139,10 +152,14 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "== summary: ${SIZE_MIB} MiB over loopback, median of $RUNS runs"
-printf '%-34s %12s %12s %16s\n' "" "upload MiB/s" "download MiB/s" "peak RSS MiB"
-printf '%-34s %12s %12s %16s\n' "(a) tcpcopy, io.Copy, no checks" "$(median "${a[@]}")" "-" "$(maxrss_mib "$W"/tcpcopy.*.time) (both ends)"
-printf '%-34s %12s %12s %16s\n' "ours: ftp client" "$(median "${up[@]}")" "$(median "${down[@]}")" "$(maxrss_mib "$W"/put.*.time "$W"/get.*.time)"
-printf '%-34s %12s %12s %16s\n' "ours: ftpd server" "" "" "$(maxrss_mib "$W/ftpd.time")"
-printf '%-34s %12s %12s %16s\n' "(b) curl client of vsftpd" "$(median "${vup[@]}")" "$(median "${vdown[@]}")" "$(maxrss_mib "$W"/curlput.*.time "$W"/curlget.*.time)"
-printf '%-34s %12s %12s %16s\n' "(b) vsftpd server" "" "" "$(maxrss_mib "$W/vsftpd.time")"
+printf '%-40s %12s %12s %16s\n' "" "upload MiB/s" "download MiB/s" "peak RSS MiB"
+printf '%-40s %12s %12s %16s\n' "(a) tcpcopy, io.Copy, no checks" "$(median "${a[@]}")" "-" "$(maxrss_mib "$W"/tcpcopy.*.time) (both ends)"
+for v in "${variants[@]}"; do
+  label=ours; [ "$v" = base ] && label="before ($BASE)"
+  # shellcheck disable=SC2086 # the runs are words
+  printf '%-40s %12s %12s %16s\n' "$label: ftp client" "$(median ${UP[$v]})" "$(median ${DOWN[$v]})" "$(maxrss_mib "$W"/put-$v.*.time "$W"/get-$v.*.time)"
+  printf '%-40s %12s %12s %16s\n' "$label: ftpd server" "" "" "$(maxrss_mib "$W/ftpd-$v.time")"
+done
+printf '%-40s %12s %12s %16s\n' "(b) curl client of vsftpd" "$(median "${vup[@]}")" "$(median "${vdown[@]}")" "$(maxrss_mib "$W"/curlput.*.time "$W"/curlget.*.time)"
+printf '%-40s %12s %12s %16s\n' "(b) vsftpd server" "" "" "$(maxrss_mib "$W/vsftpd.time")"
 echo "sha256 of the file: $SUM (checked with cmp after each tool)"

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gosockets/tutorial/06-concurrency/socketserver"
+	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/server"
 )
@@ -21,22 +21,21 @@ func Example() {
 	work, _ := os.MkdirTemp("", "ftp-example-work-")
 	defer os.RemoveAll(work)
 
-	srv := server.New(data, nil)
-	if err := srv.Accounts.Add("alice", "s3cret", 1<<20); err != nil {
+	if err := accounts.Open(data).Add("alice", "s3cret", 1<<20); err != nil {
 		fmt.Println(err)
 		return
 	}
+	srv := &server.Server{DataDir: data}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	ss := &socketserver.Server{Handler: srv}
-	go ss.Serve(ln)
+	go srv.Serve(ln)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ss.Shutdown(ctx)
+		srv.Shutdown(ctx)
 	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -63,12 +62,12 @@ func Example() {
 	fmt.Println("get:", filepath.Base(get.Path), get.SHA256 == put.SHA256, err)
 	back, _ := os.ReadFile(filepath.Join(work, "copy.txt"))
 	fmt.Print("content: ", string(back))
-	used, limit, _ := c.Quota()
-	fmt.Println("quota:", used, limit)
+	u, _ := c.Quota()
+	fmt.Println("quota:", u.Bytes, u.BytesLimit, u.Files, u.FilesLimit)
 	// Output:
 	// put: /hello.txt 13 853ff93762a0 <nil>
 	// ls: file 13 hello.txt
 	// get: copy.txt true <nil>
 	// content: hello, world
-	// quota: 13 1048576
+	// quota: 13 1048576 1 10000
 }

@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -136,6 +135,12 @@ func (f *FS) Stat(v string) (os.FileInfo, error) {
 	return fi, jailErr(err)
 }
 
+// Lstat returns information about v itself, not following a symlink.
+func (f *FS) Lstat(v string) (os.FileInfo, error) {
+	fi, err := f.files.Lstat(rel(v))
+	return fi, jailErr(err)
+}
+
 // Chdir checks that v is a directory and returns it.
 func (f *FS) Chdir(v string) (string, error) {
 	fi, err := f.Stat(v)
@@ -148,43 +153,54 @@ func (f *FS) Chdir(v string) (string, error) {
 	return v, nil
 }
 
-// List returns the entries of directory v sorted by name (symlinks are
-// listed, not followed), or v itself if it is not a directory.
-func (f *FS) List(v string) ([]os.FileInfo, error) {
+// List calls fn with each entry of directory v, in the order the
+// directory holds them, reading them a batch at a time so that memory does
+// not grow with the directory; if v is not a directory, fn gets v itself.
+// Symlinks are listed, not followed. An error from fn stops the listing
+// and is returned.
+func (f *FS) List(v string, fn func(os.FileInfo) error) error {
 	fi, err := f.Stat(v)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.IsDir() {
-		return []os.FileInfo{fi}, nil
+		return fn(fi)
 	}
 	d, err := f.files.Open(rel(v))
 	if err != nil {
-		return nil, jailErr(err)
+		return jailErr(err)
 	}
 	defer d.Close()
-	var out []os.FileInfo
 	for {
-		ents, err := d.ReadDir(256)
+		ents, err := d.ReadDir(listBatch)
 		for _, e := range ents {
 			info, ierr := e.Info()
 			if ierr != nil {
 				continue // removed while listing
 			}
-			out = append(out, info)
+			if err := fn(info); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
 		if err != nil {
-			break
+			return err
 		}
 	}
-	slices.SortFunc(out, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
-	return out, nil
 }
 
-// Mkdir creates directory v.
+// listBatch is how many directory entries List reads at a time.
+const listBatch = 256
+
+// Mkdir creates directory v, at most MaxDepth levels below the home.
 func (f *FS) Mkdir(v string) error {
 	if v == "/" {
 		return fmt.Errorf("mkdir /: %w", fs.ErrExist)
+	}
+	if n := strings.Count(v, "/"); n > MaxDepth {
+		return fmt.Errorf("%w: directories nest %d deep, limit %d", ErrBadName, n, MaxDepth)
 	}
 	return jailErr(f.files.Mkdir(rel(v), 0o750))
 }
@@ -202,11 +218,43 @@ func (f *FS) Remove(v string) (int64, error) {
 	if err := f.files.Remove(rel(v)); err != nil {
 		return 0, jailErr(err)
 	}
-	f.RemoveSum(v)
 	if fi.Mode().IsRegular() {
+		f.removeSum(v, fi)
 		return fi.Size(), nil
 	}
 	return 0, nil
+}
+
+// Rename moves from to to, within the home. It refuses to replace
+// anything at to, and to move a directory into itself. The checksum
+// record of a file follows it (on Unix, those of every file under a
+// directory too: records are kept by inode).
+func (f *FS) Rename(from, to string) error {
+	if from == "/" || to == "/" {
+		return fmt.Errorf("%w: cannot move the home itself", ErrBadName)
+	}
+	if n := strings.Count(to, "/"); n > MaxDepth {
+		return fmt.Errorf("%w: directories nest %d deep, limit %d", ErrBadName, n, MaxDepth)
+	}
+	fi, err := f.files.Lstat(rel(from))
+	if err != nil {
+		return jailErr(err)
+	}
+	if _, err := f.files.Lstat(rel(to)); err == nil {
+		return fmt.Errorf("%s: %w", to, fs.ErrExist)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return jailErr(err)
+	}
+	if fi.IsDir() && strings.HasPrefix(to+"/", from+"/") {
+		return fmt.Errorf("%w: cannot move a directory into itself", ErrBadName)
+	}
+	if err := f.files.Rename(rel(from), rel(to)); err != nil {
+		return jailErr(err)
+	}
+	if _, byID := fileID(fi); !byID && fi.Mode().IsRegular() {
+		f.user.Rename(sumName(from, fi), sumName(to, fi))
+	}
+	return nil
 }
 
 // OpenFile opens v for reading if it is a regular file. FIFOs and devices
@@ -240,7 +288,7 @@ func (f *FS) OpenFile(v string) (*os.File, os.FileInfo, error) {
 
 // CheckTarget checks that an upload to v can be committed: its directory
 // exists and v is not a directory. It returns the size of the regular file
-// that v would replace (zero if none).
+// that v would replace, or -1 if there is none.
 func (f *FS) CheckTarget(v string) (int64, error) {
 	if v == "/" {
 		return 0, fmt.Errorf("%w: /", ErrIsDir)
@@ -251,7 +299,7 @@ func (f *FS) CheckTarget(v string) (int64, error) {
 	fi, err := f.files.Lstat(rel(v))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return 0, nil
+		return -1, nil
 	case err != nil:
 		return 0, jailErr(err)
 	case fi.IsDir():
@@ -270,7 +318,8 @@ func pathDir(v string) string {
 	return v[:i]
 }
 
-// key names the part file and the checksum record of virtual path v.
+// key names the part file of virtual path v (and, where files have no
+// stable identity, its checksum record).
 func key(v string) string {
 	s := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(s[:16])
@@ -279,17 +328,17 @@ func key(v string) string {
 // PartName returns the name of v's part file relative to the user directory.
 func PartName(v string) string { return "parts/" + key(v) + ".part" }
 
-// CreatePart creates (truncating) the part file for an upload to v.
-func (f *FS) CreatePart(v string) (*os.File, error) {
-	return f.user.OpenFile(PartName(v), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-}
-
-// OpenPart opens v's part file for writing, creating it if needed, and
-// returns it with its current size. An existing part is kept: an upload
-// that resumes writes after its bytes (at explicit offsets, see
-// [PartWriter]; the file is not opened in append mode).
-func (f *FS) OpenPart(v string) (*os.File, int64, error) {
-	file, err := f.user.OpenFile(PartName(v), os.O_RDWR|os.O_CREATE, 0o640)
+// OpenPart opens v's part file for writing and returns it with its
+// current size; an existing part is kept: an upload that resumes writes
+// after its bytes (at explicit offsets, see [PartWriter]; the file is not
+// opened in append mode). If there is none, OpenPart fails with an error
+// wrapping fs.ErrNotExist, or with create, makes it.
+func (f *FS) OpenPart(v string, create bool) (*os.File, int64, error) {
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE | os.O_EXCL
+	}
+	file, err := f.user.OpenFile(PartName(v), flag, 0o640)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -302,25 +351,6 @@ func (f *FS) OpenPart(v string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return file, fi.Size(), nil
-}
-
-// PartSize returns the size of v's part file, or zero if there is none.
-func (f *FS) PartSize(v string) int64 {
-	fi, err := f.user.Lstat(PartName(v))
-	if err != nil || !fi.Mode().IsRegular() {
-		return 0
-	}
-	return fi.Size()
-}
-
-// HashPrefix returns the lower-case hex SHA-256 of the first n bytes of
-// file, reading them with ReadAt (the file offset does not move).
-func HashPrefix(file io.ReaderAt, n int64) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(file, 0, n)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // RemovePart removes v's part file, if any, and returns its size.
@@ -364,16 +394,19 @@ func (f *FS) CleanParts(maxAge time.Duration, now time.Time, busy func(name stri
 }
 
 // Commit renames v's part file to v, replacing any file there, and records
-// sum as its verified SHA-256. It returns the size of the file replaced. The
-// caller has synced the part file.
+// sum as its verified SHA-256. It returns the size of the file replaced, or
+// -1 if there was none. The caller has synced the part file.
 func (f *FS) Commit(v, sum string) (int64, error) {
 	replaced, err := f.CheckTarget(v)
 	if err != nil {
 		return 0, err
 	}
-	f.RemoveSum(v)
+	old, _ := f.files.Lstat(rel(v))
 	if err := f.user.Rename(PartName(v), "files/"+rel(v)); err != nil {
 		return 0, jailErr(err)
+	}
+	if old != nil {
+		f.removeSum(v, old)
 	}
 	if d, err := f.files.Open(rel(pathDir(v))); err == nil {
 		d.Sync() // make the rename durable; best effort
@@ -394,11 +427,21 @@ type sumRecord struct {
 	SHA256  string `json:"sha256"`
 }
 
+// sumName names the checksum record of the file fi at v: by the file's
+// identity where the system has one (so it follows renames), else by path.
+func sumName(v string, fi os.FileInfo) string {
+	if id, ok := fileID(fi); ok {
+		return "sums/" + id + ".json"
+	}
+	return "sums/" + key(v) + ".json"
+}
+
 func (f *FS) setSum(v string, fi os.FileInfo, sum string) {
 	b, _ := json.Marshal(sumRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), SHA256: sum})
-	tmp := "sums/" + key(v) + ".tmp"
+	name := sumName(v, fi)
+	tmp := strings.TrimSuffix(name, ".json") + ".tmp"
 	if f.user.WriteFile(tmp, b, 0o640) == nil {
-		f.user.Rename(tmp, "sums/"+key(v)+".json")
+		f.user.Rename(tmp, name)
 	}
 }
 
@@ -406,7 +449,7 @@ func (f *FS) setSum(v string, fi os.FileInfo, sum string) {
 // the file described by fi still has the size and modification time it had
 // then.
 func (f *FS) Sum(v string, fi os.FileInfo) (string, bool) {
-	b, err := f.user.ReadFile("sums/" + key(v) + ".json")
+	b, err := f.user.ReadFile(sumName(v, fi))
 	if err != nil {
 		return "", false
 	}
@@ -417,41 +460,111 @@ func (f *FS) Sum(v string, fi os.FileInfo) (string, bool) {
 	return r.SHA256, true
 }
 
-// RemoveSum forgets v's checksum record.
-func (f *FS) RemoveSum(v string) {
-	f.user.Remove("sums/" + key(v) + ".json")
+// removeSum forgets the checksum record of the file fi at v.
+func (f *FS) removeSum(v string, fi os.FileInfo) {
+	f.user.Remove(sumName(v, fi))
 }
 
-// Usage returns the bytes the user stores: the sizes of all regular files
-// in the home and of all part files. Checksum records are server metadata
-// and are not counted.
-func (f *FS) Usage() (int64, error) { return DirUsage(f.dir) }
+// Usage is what a user stores: the sizes of the regular files in the home
+// and of the part files, and how many entries they make (every file,
+// directory and symlink in the home, and every part file; each takes an
+// inode on the server's disk). Checksum records are server metadata and
+// are not counted.
+type Usage struct {
+	Bytes, Files int64
+}
 
-// DirUsage returns the usage of the user directory dir without opening it
+// Usage measures what the user stores.
+func (f *FS) Usage() (Usage, error) { return measureRoot(f.user) }
+
+// DirUsage measures what the user directory dir stores without opening it
 // as an FS (for reports such as "ftpd users").
-func DirUsage(dir string) (int64, error) {
-	var total int64
+func DirUsage(dir string) (Usage, error) {
+	r, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Usage{}, nil
+	}
+	if err != nil {
+		return Usage{}, err
+	}
+	defer r.Close()
+	return measureRoot(r)
+}
+
+// measureRoot measures files/ and parts/ of the user directory r.
+func measureRoot(r *os.Root) (Usage, error) {
+	var u Usage
 	for _, sub := range []string{"files", "parts"} {
-		err := filepath.WalkDir(filepath.Join(dir, sub), func(_ string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			if d.Type().IsRegular() {
-				fi, err := d.Info()
-				if err == nil {
-					total += fi.Size()
-				}
-			}
-			return nil
-		})
+		d, err := r.OpenRoot(sub)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
-			return 0, err
+			return Usage{}, err
+		}
+		err = measure(d, &u, 0)
+		d.Close()
+		if err != nil {
+			return Usage{}, err
 		}
 	}
-	return total, nil
+	return u, nil
+}
+
+// MaxDepth is how deep the directories of a home may nest.
+const MaxDepth = 1024
+
+// measure adds what directory d holds to u. It goes from directory handle
+// to directory handle (openat), never through a path as long as the tree,
+// so a tree deeper than PATH_MAX is measured like any other; it holds one
+// handle per level, and gives up below 4*MaxDepth levels (a tree made
+// behind the server's back).
+func measure(d *os.Root, u *Usage, depth int) error {
+	if depth > 4*MaxDepth {
+		return fmt.Errorf("%w: directories nested more than %d deep", ErrBadName, 4*MaxDepth)
+	}
+	dir, err := d.Open(".")
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	for {
+		ents, err := dir.ReadDir(listBatch)
+		for _, e := range ents {
+			u.Files++
+			if err := measureEntry(d, e, u, depth); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func measureEntry(d *os.Root, e fs.DirEntry, u *Usage, depth int) error {
+	switch {
+	case e.Type().IsRegular():
+		// Entries of a directory opened in a Root carry their lstat
+		// already, made relative to the directory's handle.
+		if fi, err := e.Info(); err == nil {
+			u.Bytes += fi.Size()
+		}
+	case e.IsDir():
+		sub, err := d.OpenRoot(e.Name())
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed while measuring
+		}
+		if err != nil {
+			return err
+		}
+		defer sub.Close()
+		return measure(sub, u, depth+1)
+	}
+	return nil
 }
 
 // writebackEvery is how many bytes a [PartWriter] lets pile up before it
@@ -472,9 +585,6 @@ type PartWriter struct {
 func NewPartWriter(f *os.File, off int64) *PartWriter {
 	return &PartWriter{f: f, off: off, flushed: off}
 }
-
-// Offset returns where the next byte will be written.
-func (w *PartWriter) Offset() int64 { return w.off }
 
 func (w *PartWriter) Write(p []byte) (int, error) {
 	n, err := w.f.WriteAt(p, w.off)

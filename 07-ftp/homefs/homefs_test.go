@@ -45,6 +45,18 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+func TestMkdirDepthIsBounded(t *testing.T) {
+	f, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v := strings.Repeat("/d", MaxDepth+1)
+	if err := f.Mkdir(v); !errors.Is(err, ErrBadName) {
+		t.Errorf("Mkdir %d levels deep = %v, want ErrBadName", MaxDepth+1, err)
+	}
+}
+
 func TestSymlinkOutIsRefused(t *testing.T) {
 	base := t.TempDir()
 	outside := filepath.Join(base, "outside.txt")
@@ -62,7 +74,8 @@ func TestSymlinkOutIsRefused(t *testing.T) {
 		}
 	}
 	// The link itself is listed (and removable), never followed.
-	infos, err := f.List("/")
+	var infos []os.FileInfo
+	err = f.List("/", func(fi os.FileInfo) error { infos = append(infos, fi); return nil })
 	if err != nil || len(infos) != 2 || infos[0].Mode()&fs.ModeSymlink == 0 {
 		t.Errorf("List(/) = %v, %v; want two symlinks", infos, err)
 	}
@@ -75,14 +88,14 @@ func TestCommitReplacesAndRecordsSum(t *testing.T) {
 	}
 	defer f.Close()
 	for i, content := range []string{"first", "second!"} {
-		p, err := f.CreatePart("/x")
+		p, _, err := f.OpenPart("/x", true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.WriteString(content)
+		p.WriteAt([]byte(content), 0)
 		p.Close()
 		replaced, err := f.Commit("/x", "sum"+content)
-		if want := []int64{0, 5}[i]; err != nil || replaced != want {
+		if want := []int64{-1, 5}[i]; err != nil || replaced != want {
 			t.Fatalf("Commit #%d = %d, %v; want %d, nil", i, replaced, err, want)
 		}
 	}
@@ -94,7 +107,7 @@ func TestCommitReplacesAndRecordsSum(t *testing.T) {
 	if sum, ok := f.Sum("/x", fi); !ok || sum != "sumsecond!" {
 		t.Errorf("Sum(/x) = %q, %v; want the latest", sum, ok)
 	}
-	if n, err := f.Usage(); err != nil || n != 7 {
-		t.Errorf("Usage() = %d, %v; want 7", n, err)
+	if u, err := f.Usage(); err != nil || u != (Usage{Bytes: 7, Files: 1}) {
+		t.Errorf("Usage() = %+v, %v; want 7 bytes in 1 file", u, err)
 	}
 }

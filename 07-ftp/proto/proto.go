@@ -12,7 +12,9 @@
 //	C: {"op":"auth-final"}  body: SCRAM client-final message
 //	S: {"ok":true}          body: SCRAM server-final message
 //	C: {"op":"ls","path":"."}
-//	S: {"ok":true}          body: one JSON Entry per line
+//	S: {"ok":true}
+//	S: {"ok":true,"op":"entries"}  body: JSON Entry lines, at most 32 KiB
+//	S: {"ok":true,"op":"end","size":2}
 //	C: {"op":"put","path":"a.txt","size":5}
 //	S: {"ok":true,"offset":0}
 //	C: {"op":"data"}        body: the 5 - offset bytes from offset on
@@ -20,7 +22,14 @@
 //	S: {"ok":true,"size":5,"sha256":"…"}
 //	C: {"op":"get","path":"a.txt"}
 //	S: {"ok":true,"size":5,"offset":0} body: the bytes from offset on
-//	S: {"op":"end","sha256":"…"}
+//	S: {"ok":true,"op":"end","sha256":"…"}
+//	C: {"op":"mv","path":"a.txt","to":"docs"}
+//	S: {"ok":true,"path":"/docs/a.txt"}
+//	C: {"op":"quit"}
+//	S: {"ok":true}
+//
+// Every frame crosses through a [Conn], on either side; no other code
+// reads or writes one.
 //
 // An interrupted transfer resumes. The server, not the client, says where
 // an upload continues: the put reply carries the size of the part file it
@@ -36,7 +45,6 @@ package proto
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,6 +61,7 @@ const (
 	OpLs        = "ls"
 	OpMkdir     = "mkdir"
 	OpRm        = "rm"
+	OpMv        = "mv"   // path: the name to move; to: where
 	OpPut       = "put"  // followed by OpData and OpEnd
 	OpData      = "data" // body: file bytes of an upload
 	OpEnd       = "end"  // ends an upload or a download; carries the SHA-256
@@ -67,8 +76,6 @@ const (
 	MaxPath = 4096
 	// MaxAuthBody is the largest SCRAM message accepted, in bytes.
 	MaxAuthBody = 4096
-	// MaxListing is the largest directory listing a client accepts, in bytes.
-	MaxListing = 64 << 20
 )
 
 // Error codes carried in [Response].Code, so a client can tell failures
@@ -108,6 +115,8 @@ type Request struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Fresh asks a put or get to ignore any part file and start over.
 	Fresh bool `json:"fresh,omitempty"`
+	// To is where mv moves Path.
+	To string `json:"to,omitempty"`
 }
 
 // Response is the header of a server's reply.
@@ -122,6 +131,10 @@ type Response struct {
 	User   string `json:"user,omitempty"`
 	Used   int64  `json:"used,omitempty"`
 	Limit  int64  `json:"limit,omitempty"`
+	// Files and FilesLimit count the user's files, directories and part
+	// files against their limit.
+	Files      int64 `json:"files,omitempty"`
+	FilesLimit int64 `json:"files_limit,omitempty"`
 	// Op is set to OpEnd on the trailer that follows a download.
 	Op string `json:"op,omitempty"`
 	// Discarded is the size of a part file that the server threw away
@@ -176,14 +189,16 @@ func ParseRequest(h frame.Header) (Request, error) {
 	if req.Size < 0 || req.Offset < 0 {
 		return bad("negative size or offset")
 	}
-	if len(req.Path) > MaxPath {
-		return bad("path longer than %d bytes", MaxPath)
-	}
-	if strings.IndexByte(req.Path, 0) >= 0 {
-		return bad("path contains a NUL byte")
-	}
-	if !utf8.ValidString(req.Path) {
-		return bad("path is not valid UTF-8")
+	for _, p := range []string{req.Path, req.To} {
+		if len(p) > MaxPath {
+			return bad("path longer than %d bytes", MaxPath)
+		}
+		if strings.IndexByte(p, 0) >= 0 {
+			return bad("path contains a NUL byte")
+		}
+		if !utf8.ValidString(p) {
+			return bad("path is not valid UTF-8")
+		}
 	}
 	if req.SHA256 != "" && !IsHexSHA256(req.SHA256) {
 		return bad("sha256 must be 64 lower-case hex digits")
@@ -196,6 +211,11 @@ func ParseRequest(h frame.Header) (Request, error) {
 	case OpData:
 		maxBody = -1 // any size; the server enforces the quota while reading
 	case OpCd, OpMkdir, OpRm, OpPut, OpGet:
+		needPath = true
+	case OpMv:
+		if req.To == "" {
+			return bad("missing destination")
+		}
 		needPath = true
 	case OpPwd, OpLs, OpQuota, OpQuit, OpEnd:
 	default:
@@ -232,28 +252,4 @@ func IsHexSHA256(s string) bool {
 		}
 	}
 	return true
-}
-
-// WriteRequest writes req as a frame with an empty body.
-func WriteRequest(w io.Writer, req Request) error {
-	return frame.WriteBytes(w, req, nil)
-}
-
-// WriteResponse writes resp as a frame with an empty body.
-func WriteResponse(w io.Writer, resp Response) error {
-	return frame.WriteBytes(w, resp, nil)
-}
-
-// ReadResponse reads one response frame and returns it with its header, so
-// the caller can read the body of h.DataSize bytes from r.
-func ReadResponse(r io.Reader) (Response, frame.Header, error) {
-	h, err := frame.ReadHeader(r)
-	if err != nil {
-		return Response{}, h, err
-	}
-	var resp Response
-	if err := h.Decode(&resp); err != nil {
-		return Response{}, h, err
-	}
-	return resp, h, nil
 }

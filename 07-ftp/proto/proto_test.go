@@ -35,6 +35,7 @@ func TestParseRequest(t *testing.T) {
 		{Request{Op: OpPwd}, 0, Request{Op: OpPwd}},
 		{Request{Op: OpLs}, 0, Request{Op: OpLs}},
 		{Request{Op: OpPut, Path: "a/b", Size: 5}, 0, Request{Op: OpPut, Path: "a/b", Size: 5}},
+		{Request{Op: OpMv, Path: "my notes", To: "d/"}, 0, Request{Op: OpMv, Path: "my notes", To: "d/"}},
 		{Request{Op: OpData}, 1 << 40, Request{Op: OpData}},
 		{Request{Op: OpEnd, SHA256: sum}, 0, Request{Op: OpEnd, SHA256: sum}},
 		{Request{Op: OpAuth}, MaxAuthBody, Request{Op: OpAuth}},
@@ -54,6 +55,9 @@ func TestParseRequest(t *testing.T) {
 		{"unknown op", Request{Op: "rmrf"}, 0},
 		{"no op", map[string]any{}, 0},
 		{"missing path", Request{Op: OpGet}, 0},
+		{"mv without a destination", Request{Op: OpMv, Path: "a"}, 0},
+		{"mv without a source", Request{Op: OpMv, To: "a"}, 0},
+		{"NUL in a destination", Request{Op: OpMv, Path: "a", To: "b\x00"}, 0},
 		{"NUL in path", Request{Op: OpGet, Path: "a\x00b"}, 0},
 		{"path too long", Request{Op: OpGet, Path: strings.Repeat("a", MaxPath+1)}, 0},
 		{"negative size", Request{Op: OpPut, Path: "a", Size: -1}, 0},
@@ -79,6 +83,7 @@ func FuzzParseRequest(f *testing.F) {
 	for _, hdr := range []string{
 		`{"op":"pwd"}`, `{"op":"put","path":"a","size":3}`, `{"op":"get","path":"../x"}`,
 		`{"op":"end","sha256":"` + strings.Repeat("0", 64) + `"}`, `[1]`, `null`, `{"op":"ls","path":"a\u0000"}`,
+		`{"op":"mv","path":"a b","to":"../c"}`,
 	} {
 		b := binary.LittleEndian.AppendUint32(nil, uint32(len(hdr)+14))
 		f.Add(append(b, hdr[:len(hdr)-1]+`,"data_size":0}`...))
@@ -102,5 +107,40 @@ func FuzzParseRequest(f *testing.F) {
 		if diff := cmp.Diff(req, again); diff != "" {
 			t.Fatalf("round trip changed the request (-first +again):\n%s", diff)
 		}
+	})
+}
+
+func TestDecodeReply(t *testing.T) {
+	refuse, _ := frame.EncodeHeader(Response{Code: CodeTLS, Error: "this server does not speak TLS (drop -tls)"}, 0)
+	ok, _ := frame.EncodeHeader(Response{OK: true}, 0)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		code string
+		good bool
+	}{
+		{"refusal", refuse, CodeTLS, true},
+		{"truncated", refuse[:len(refuse)-1], "", false},
+		{"success is not a failure", ok, "", false},
+		{"short", []byte{1, 0}, "", false},
+		{"huge length", []byte{0xff, 0xff, 0xff, 0x7f, '{'}, "", false},
+		{"HTTP", []byte("HTTP/1.1 400 Bad Request\r\n"), "", false},
+	} {
+		r, good := DecodeReply(tc.b)
+		if r.Code != tc.code || good != tc.good {
+			t.Errorf("DecodeReply(%s) = code %q, %v; want %q, %v", tc.name, r.Code, good, tc.code, tc.good)
+		}
+	}
+}
+
+// FuzzDecodeReply: a TLS client decodes whatever a plaintext server sent
+// it; nothing may panic.
+func FuzzDecodeReply(f *testing.F) {
+	refuse, _ := frame.EncodeHeader(Response{Code: CodeTLS, Error: "no TLS"}, 0)
+	f.Add(refuse)
+	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05})
+	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeReply(b)
 	})
 }

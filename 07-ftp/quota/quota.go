@@ -19,30 +19,39 @@ import (
 // ErrExceeded is wrapped by every error that reports a full quota.
 var ErrExceeded = errors.New("quota exceeded")
 
-// Usage is one user's disk usage and limit. It is safe for concurrent use.
+// Usage is one user's usage of something against a limit: bytes, or
+// files. It is safe for concurrent use.
 type Usage struct {
 	mu    sync.Mutex
 	used  int64
 	limit int64
+	files bool // counts files, not bytes
 }
 
 // NewUsage returns a counter with used bytes of a limit.
 func NewUsage(used, limit int64) *Usage { return &Usage{used: used, limit: limit} }
 
-// Reserve adds n bytes to the usage if they fit under the limit, and
-// otherwise returns an error wrapping ErrExceeded that gives the numbers.
+// NewFiles returns a counter of files (files, directories and part files:
+// each an inode on the server's disk) with used of a limit.
+func NewFiles(used, limit int64) *Usage { return &Usage{used: used, limit: limit, files: true} }
+
+// Reserve adds n to the usage if it fits under the limit, and otherwise
+// returns an error wrapping ErrExceeded that gives the numbers.
 func (u *Usage) Reserve(n int64) error {
 	if n < 0 {
 		return fmt.Errorf("quota: negative reservation %d", n)
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if n > u.limit-u.used {
-		return fmt.Errorf("%w: need %s, %s of %s used, %s free",
-			ErrExceeded, FormatSize(n), FormatSize(u.used), FormatSize(u.limit), FormatSize(max(u.limit-u.used, 0)))
+	if n <= u.limit-u.used {
+		u.used += n
+		return nil
 	}
-	u.used += n
-	return nil
+	if u.files {
+		return fmt.Errorf("%w: too many files: %d of %d files, directories and part files used", ErrExceeded, u.used, u.limit)
+	}
+	return fmt.Errorf("%w: need %s, %s of %s used, %s free",
+		ErrExceeded, FormatSize(n), FormatSize(u.used), FormatSize(u.limit), FormatSize(max(u.limit-u.used, 0)))
 }
 
 // Release gives n bytes back, for a file removed or a reservation unused.

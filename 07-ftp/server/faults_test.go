@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
-	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/client"
+	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
 )
@@ -23,9 +23,7 @@ import (
 // connection is closed. The client library turns it into a lost connection.
 func TestIdleClientIsToldAndDropped(t *testing.T) {
 	const idle = 300 * time.Millisecond
-	ts := startServer(t, func(srv *server.Server, ss *socketserver.Server) {
-		ss.IdleTimeout, srv.IdleTimeout = idle, idle
-	})
+	ts := startServer(t, func(srv *server.Server) { srv.IdleTimeout = idle })
 	ts.addUser(t, "ivy", "pw", 1000)
 	rc := ts.rawLogin(t, "ivy", "pw")
 	resp := rc.recv(t) // nothing sent: the next frame is the server's notice
@@ -48,9 +46,7 @@ func TestIdleClientIsToldAndDropped(t *testing.T) {
 // reading is dropped after the write timeout instead of holding its
 // session forever.
 func TestStalledDownloadIsDropped(t *testing.T) {
-	ts := startServer(t, func(srv *server.Server, _ *socketserver.Server) {
-		srv.WriteTimeout = 300 * time.Millisecond
-	})
+	ts := startServer(t, func(srv *server.Server) { srv.WriteTimeout = 300 * time.Millisecond })
 	ts.addUser(t, "stan", "pw", 64<<20)
 	c := ts.login(t, "stan", "pw")
 	if _, err := c.Put(writeFile(t, t.TempDir(), "big", make([]byte, 32<<20)), "big"); err != nil {
@@ -68,7 +64,7 @@ func TestStalledDownloadIsDropped(t *testing.T) {
 // busy", at once; other users are not affected, and a session that ends
 // frees its slot.
 func TestMaxSessionsPerUser(t *testing.T) {
-	ts := startServer(t, func(srv *server.Server, _ *socketserver.Server) { srv.MaxUserSessions = 2 })
+	ts := startServer(t, func(srv *server.Server) { srv.Gate = &gate.Gate{MaxUserSessions: 2} })
 	ts.addUser(t, "max", "pw", 1000)
 	ts.addUser(t, "other", "pw", 1000)
 	first := ts.login(t, "max", "pw")
@@ -108,7 +104,7 @@ func TestGracefulShutdownLetsTransferFinish(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
-		shut <- ts.ss.Shutdown(ctx)
+		shut <- ts.srv.Shutdown(ctx)
 	}()
 	ts.logs.wait(t, "session ended by shutdown")
 	if _, err := idle.Pwd(); err == nil {
@@ -144,7 +140,7 @@ func TestShutdownAfterGraceKeepsPart(t *testing.T) {
 	ts.logs.wait(t, "msg=login", "user=hal")
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := ts.ss.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := ts.srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown() = %v; want the grace period to run out", err)
 	}
 	line := ts.logs.wait(t, "part file kept for resume", "user=hal")
@@ -158,9 +154,7 @@ func TestShutdownAfterGraceKeepsPart(t *testing.T) {
 // stays as a part file for a resume.
 func TestStalledUploadIsDroppedAndKept(t *testing.T) {
 	const idle = 300 * time.Millisecond
-	ts := startServer(t, func(srv *server.Server, ss *socketserver.Server) {
-		ss.IdleTimeout, srv.IdleTimeout = idle, idle
-	})
+	ts := startServer(t, func(srv *server.Server) { srv.IdleTimeout = idle })
 	ts.addUser(t, "sue", "pw", 1<<20)
 	rc := ts.rawLogin(t, "sue", "pw")
 	rc.send(t, proto.Request{Op: proto.OpPut, Path: "s", Size: 1000}, nil)
@@ -174,9 +168,7 @@ func TestStalledUploadIsDroppedAndKept(t *testing.T) {
 	if !rc.closedByServer() {
 		t.Error("stalled connection left open")
 	}
-	if err := ts.srv.WaitUploads(ctxT(t), "sue"); err != nil {
-		t.Fatal(err)
-	}
+	ts.settle(t, "sue", "/s")
 	if part := ts.partBytes(t, "sue", "/s"); len(part) != 600 {
 		t.Errorf("part after the stall: %d bytes, want 600", len(part))
 	}

@@ -1,109 +1,122 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/gosockets/tutorial/07-ftp/homefs"
+	"github.com/xdg-go/scram"
+
 	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
 // loginFailed is the one answer to every failed login, whether the user
 // exists or not.
 const loginFailed = "login failed: unknown user or wrong password"
 
-// login runs the SCRAM-SHA-256 exchange. A name that does not exist goes
-// through the same two steps against a fake credential, and every failure
-// waits for the limiter's delay before the same reply, so neither the
-// answer nor its timing says whether the name exists. The password never
-// reaches the server, so it cannot be logged.
-func (s *session) login(ctx context.Context) error {
-	host := remoteHost(s.conn)
+// errLoginFailed ends a session whose login failed.
+var errLoginFailed = errors.New("login failed")
+
+// login runs the SCRAM-SHA-256 exchange: two steps, each a request with a
+// SCRAM message as its body and a reply with the server's. A name that
+// does not exist goes through the same two steps against a fake
+// credential, and every failure gets the same reply, at once, so the
+// answer does not say whether the name exists. Once the first step names
+// the user, the limiter decides whether this attempt may be checked at
+// all. The password never reaches the server, so it cannot be logged.
+func (s *session) login() error {
 	scramSrv, err := s.srv.Accounts.NewServer()
 	if err != nil {
 		return err
 	}
 	conv := scramSrv.NewConversation()
-	step := func(op string) (string, error) {
-		req, _, body, err := s.next()
-		if err != nil {
-			if errors.Is(err, proto.ErrBadRequest) {
-				s.reply(proto.Response{Code: proto.CodeBadReq, Error: err.Error()})
-			}
-			return "", err
-		}
-		if req.Op != op {
-			msg := "log in first"
-			s.reply(proto.Response{Code: proto.CodeAuth, Error: msg})
-			return "", fmt.Errorf("%s: got %q before login", msg, req.Op)
-		}
-		b, err := io.ReadAll(body)
-		if err != nil {
-			return "", err
-		}
-		return conv.Step(string(b))
-	}
-	failed := func(cause error) error {
-		d := s.srv.Limiter.Failed(host)
-		s.log.Warn("login failed", "user", conv.Username(), "err", cause, "delay", d)
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		s.reply(proto.Response{Code: proto.CodeAuth, Error: loginFailed})
-		return errLoginFailed
-	}
-
-	s1, err := step(proto.OpAuth)
+	first, err := s.authStep(conv, proto.OpAuth)
 	if err != nil {
 		if conv.Done() { // SCRAM rejected the message itself
-			return failed(err)
+			return s.loginFailed(conv, err)
 		}
 		return err
 	}
-	if err := s.replyBody(proto.Response{OK: true}, []byte(s1)); err != nil {
+	if wait := s.srv.Limiter.Wait(s.host, conv.Username()); wait > 0 {
+		s.log.Warn("login refused: too many failures", "user", conv.Username(), "wait", wait)
+		s.reply(proto.Response{Code: proto.CodeAuth, Error: fmt.Sprintf(
+			"too many failed logins; try again in %s", (wait + time.Second - 1).Truncate(time.Second))})
+		return errLoginFailed
+	}
+	if err := s.pc.WriteResponseBody(proto.Response{OK: true}, []byte(first)); err != nil {
 		return err
 	}
-	s2, err := step(proto.OpAuthFinal)
+	final, err := s.authStep(conv, proto.OpAuthFinal)
 	if err != nil && !conv.Done() {
 		return err
 	}
 	if err != nil || !conv.Valid() {
-		return failed(err)
+		return s.loginFailed(conv, err)
 	}
+	if err := s.openHome(conv); err != nil {
+		return err
+	}
+	s.pc.SetDeadline(time.Time{}) // logged in: the idle timeout takes over
+	u := s.home.Usage()
+	return s.pc.WriteResponseBody(proto.Response{OK: true, User: s.home.User(), Path: s.cwd, Used: u.Bytes, Limit: u.BytesLimit}, []byte(final))
+}
+
+// authStep reads the client's next SCRAM message, which must come with op,
+// and returns the server's answer to it.
+func (s *session) authStep(conv *scram.ServerConversation, op string) (string, error) {
+	req, body, err := s.pc.ReadRequest()
+	if err != nil {
+		if errors.Is(err, proto.ErrBadRequest) {
+			s.reply(proto.Response{Code: proto.CodeBadReq, Error: err.Error()})
+		}
+		return "", err
+	}
+	if req.Op != op {
+		msg := "log in first"
+		s.reply(proto.Response{Code: proto.CodeAuth, Error: msg})
+		return "", fmt.Errorf("%s: got %q before login", msg, req.Op)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return "", err
+	}
+	return conv.Step(string(b))
+}
+
+// loginFailed counts a failure with the limiter and gives the one reply of
+// every failed login.
+func (s *session) loginFailed(conv *scram.ServerConversation, cause error) error {
+	s.srv.Limiter.Failed(s.host, conv.Username())
+	s.log.Warn("login failed", "user", conv.Username(), "err", cause)
+	s.reply(proto.Response{Code: proto.CodeAuth, Error: loginFailed})
+	return errLoginFailed
+}
+
+// openHome opens the home of the user whose login just succeeded, within
+// the per-user session limit.
+func (s *session) openHome(conv *scram.ServerConversation) error {
 	name := conv.Username()
 	acct, err := s.srv.Accounts.Lookup(name)
 	if err != nil { // deleted since the first step
-		return failed(err)
+		return s.loginFailed(conv, err)
 	}
-	fsys, err := homefs.Open(UserDir(s.srv.DataDir, name))
+	home, err := s.srv.Store.Home(name, store.Limits{Bytes: acct.Quota, Files: acct.MaxFiles})
 	if err != nil {
 		s.reply(proto.Response{Code: proto.CodeInternal, Error: "cannot open your home directory"})
-		return fmt.Errorf("open home of %s: %w", name, err)
+		return fmt.Errorf("home of %s: %w", name, err)
 	}
-	st, err := s.srv.user(name, acct.Quota, fsys)
-	if err != nil {
-		fsys.Close()
-		s.reply(proto.Response{Code: proto.CodeInternal, Error: "cannot measure your usage"})
-		return fmt.Errorf("usage of %s: %w", name, err)
-	}
-	if !st.enter(s.srv.MaxUserSessions) {
-		fsys.Close()
-		s.srv.Limiter.Succeeded(host)
-		s.log.Info("login refused: too many sessions", "user", name, "max", s.srv.MaxUserSessions)
-		s.reply(proto.Response{Code: proto.CodeBusy, Error: fmt.Sprintf(
-			"server busy: %s already has %d sessions, the most allowed; try again later", name, s.srv.MaxUserSessions)})
+	if err := s.ticket.Login(name); err != nil {
+		home.Close()
+		s.srv.Limiter.Succeeded(s.host, name)
+		s.log.Info("login refused", "user", name, "err", err)
+		s.reply(proto.Response{Code: proto.CodeBusy, Error: err.Error()})
 		return errLoginFailed
 	}
-	s.srv.Limiter.Succeeded(host)
-	s.user, s.fs, s.state = name, fsys, st
+	s.srv.Limiter.Succeeded(s.host, name)
+	s.home = home
 	s.log = s.log.With("user", name)
 	s.log.Info("login")
-	used, limit := st.usage.Get()
-	return s.replyBody(proto.Response{OK: true, User: name, Path: s.cwd, Used: used, Limit: limit}, []byte(s2))
+	return nil
 }

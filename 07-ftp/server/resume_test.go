@@ -6,14 +6,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
 	"github.com/gosockets/tutorial/07-ftp/client"
@@ -21,7 +20,7 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/internal/faultproxy"
 	"github.com/gosockets/tutorial/07-ftp/internal/flock"
 	"github.com/gosockets/tutorial/07-ftp/proto"
-	"github.com/gosockets/tutorial/07-ftp/server"
+	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
 // overhead bounds the protocol bytes of a login and one transfer (frames,
@@ -71,7 +70,7 @@ func startProxy(t *testing.T, ts *testServer, f faultproxy.Fault) *faultproxy.Pr
 // partBytes returns the content of the part file of remote path v.
 func (ts *testServer) partBytes(t *testing.T, name, v string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(server.UserDir(ts.data, name), homefs.PartName(v)))
+	b, err := os.ReadFile(filepath.Join(store.UserDir(ts.data, name), homefs.PartName(v)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -83,19 +82,42 @@ func (ts *testServer) partBytes(t *testing.T, name, v string) []byte {
 
 func (ts *testServer) checkUsage(t *testing.T, name string) {
 	t.Helper()
-	used, _, _ := ts.srv.Usage(name)
-	if disk := ts.diskUsage(t, name); used != disk {
-		t.Errorf("usage counter %d, bytes on disk %d; want equal", used, disk)
+	u := ts.usage(t, name)
+	bytes, files, err := store.MeasureUsage(ts.data, name)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if u.Bytes != bytes || u.Files != files {
+		t.Errorf("usage counters %d bytes in %d files, on disk %d in %d; want equal", u.Bytes, u.Files, bytes, files)
+	}
+}
+
+// cutGet downloads remote into local through a proxy that cuts the
+// connection after about `after` bytes, leaving a part file of the client's
+// own, and returns its size.
+func cutGet(t *testing.T, ts *testServer, user, remote, local string, after int64) int {
+	t.Helper()
+	p := startProxy(t, ts, faultproxy.Fault{Dir: faultproxy.ServerToClient, After: after})
+	c, err := dialVia(t, p.Addr(), user, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(remote, local); err == nil {
+		t.Fatalf("get %s through a cut connection succeeded", remote)
+	}
+	c.Abort()
+	part, err := os.ReadFile(local + ".part")
+	if err != nil || len(part) == 0 {
+		t.Fatalf("no part left by the cut get: %v", err)
+	}
+	return len(part)
 }
 
 // resumeCutUpload finishes the upload "up" of 100 zero bytes that
 // TestMalformedFramesEndOnlyThatConnection cut after 40, and removes it.
 func resumeCutUpload(t *testing.T, ts *testServer, name string) {
 	t.Helper()
-	if err := ts.srv.WaitUploads(ctxT(t), name); err != nil {
-		t.Fatal(err)
-	}
+	ts.settle(t, name, "/up")
 	if got := ts.partBytes(t, name, "/up"); !bytes.Equal(got, make([]byte, 40)) {
 		t.Fatalf("part after a body cut short: %d bytes, want the 40 zero bytes that arrived", len(got))
 	}
@@ -152,9 +174,7 @@ func TestReq14_ResumeUploadAfterCutAtManyOffsets(t *testing.T) {
 			if err == nil {
 				t.Fatal("put through a cut connection succeeded")
 			}
-			if err := ts.srv.WaitUploads(ctxT(t), "rita"); err != nil {
-				t.Fatal(err)
-			}
+			ts.settle(t, "rita", "/f")
 			part := ts.partBytes(t, "rita", "/f")
 			if !bytes.HasPrefix(data, part) {
 				t.Fatalf("part of %d bytes is not a prefix of the file", len(part))
@@ -268,7 +288,7 @@ func TestResumeOfDifferentSourceStartsOver(t *testing.T) {
 	if _, err := c.Put(writeFile(t, dir, "a", a), "x"); err == nil {
 		t.Fatal("cut put succeeded")
 	}
-	ts.srv.WaitUploads(ctxT(t), "dora")
+	ts.settle(t, "dora", "/x")
 	had := len(ts.partBytes(t, "dora", "/x"))
 	if had == 0 {
 		t.Fatal("no part kept")
@@ -284,19 +304,30 @@ func TestResumeOfDifferentSourceStartsOver(t *testing.T) {
 	}
 	ts.checkUsage(t, "dora")
 
-	// A local part that is not a prefix of the remote file.
+	// A local part, left by a cut get of another file, that is not a
+	// prefix of the remote file.
+	if _, err := c.Put(writeFile(t, dir, "a2", a), "a"); err != nil {
+		t.Fatal(err)
+	}
 	local := filepath.Join(dir, "x")
-	os.WriteFile(local+".part", a[:30_000], 0o644)
+	had = cutGet(t, ts, "dora", "a", local, 40_000)
 	r, err = c.Get("x", local)
-	if err != nil || r.Offset != 0 || r.Discarded != 30_000 || r.Sent != int64(len(b)) {
-		t.Fatalf("get over a foreign part = %+v, %v; want a whole download", r, err)
+	if err != nil || r.Offset != 0 || r.Discarded != int64(had) || r.Sent != int64(len(b)) {
+		t.Fatalf("get over a part of another file = %+v, %v; want a whole download that discarded %d", r, err, had)
 	}
 	if got, _ := os.ReadFile(local); !bytes.Equal(got, b) {
 		t.Fatal("downloaded file is not the server's")
 	}
 	// A local part longer than the remote file.
-	os.WriteFile(local+".part", append(bytes.Clone(b), 1, 2, 3), 0o644)
-	if r, err = c.Get("x", local); err != nil || r.Offset != 0 || r.Discarded != int64(len(b)+3) {
+	big := append(bytes.Clone(b), randomBytes(t, 100_000)...)
+	if _, err := c.Put(writeFile(t, dir, "big", big), "big"); err != nil {
+		t.Fatal(err)
+	}
+	had = cutGet(t, ts, "dora", "big", local, 150_000)
+	if had <= len(b) {
+		t.Fatalf("the part of the longer file holds %d bytes, want more than %d", had, len(b))
+	}
+	if r, err = c.Get("x", local); err != nil || r.Offset != 0 || r.Discarded != int64(had) {
 		t.Fatalf("get over a longer part = %+v, %v", r, err)
 	}
 }
@@ -314,7 +345,7 @@ func TestFreshIgnoresPart(t *testing.T) {
 		c.Put(local, "f")
 		c.Abort()
 	}
-	ts.srv.WaitUploads(ctxT(t), "fred")
+	ts.settle(t, "fred", "/f")
 	had := int64(len(ts.partBytes(t, "fred", "/f")))
 	c := ts.login(t, "fred", "pw")
 	r, err := c.PutWith(local, "f", client.Options{Fresh: true})
@@ -322,7 +353,7 @@ func TestFreshIgnoresPart(t *testing.T) {
 		t.Fatalf("put -fresh = %+v, %v; want a whole upload discarding %d", r, err, had)
 	}
 	out := filepath.Join(dir, "out")
-	os.WriteFile(out+".part", data[:1000], 0o644)
+	cutGet(t, ts, "fred", "f", out, 20_000)
 	r, err = c.GetWith("f", out, client.Options{Fresh: true})
 	if err != nil || r.Offset != 0 || r.Sent != int64(len(data)) {
 		t.Fatalf("get -fresh = %+v, %v; want a whole download", r, err)
@@ -353,10 +384,7 @@ func TestOneWriterPerPart(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != proto.CodeBusy || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("second writer: %v; want a busy error", err)
 	}
-	stale.Close()
-	if err := ts.srv.WaitUploads(ctxT(t), "sam"); err != nil {
-		t.Fatal(err)
-	}
+	stale.Close() // the next put waits until the server has let go of the part
 	r, err := c.Put(local, "s")
 	if err != nil || r.Offset != 4000 || r.Sent != 6000 {
 		t.Fatalf("resume after the stale writer left = %+v, %v", r, err)
@@ -399,65 +427,6 @@ func TestResumeOffsetsAreRangeChecked(t *testing.T) {
 	ts.checkUsage(t, "olga")
 }
 
-// TestDiskFullKeepsOldFileAndPart makes the part file's writes fail with
-// ENOSPC after 30 000 bytes: the put fails with a clear error, the file it
-// would replace is untouched, the part keeps what was written (counted in
-// the usage), and once there is room again the same put resumes.
-func TestDiskFullKeepsOldFileAndPart(t *testing.T) {
-	ts := startServer(t)
-	var full atomic.Bool
-	ts.srv.WrapPartWriter = func(w io.Writer) io.Writer { return &enospcWriter{w: w, full: &full, left: 30_000} }
-	ts.addUser(t, "dina", "pw", 1<<20)
-	c := ts.login(t, "dina", "pw")
-	dir := t.TempDir()
-	old := randomBytes(t, 1000)
-	if _, err := c.Put(writeFile(t, dir, "old", old), "d"); err != nil {
-		t.Fatal(err)
-	}
-	full.Store(true)
-	data := randomBytes(t, 100_000)
-	local := writeFile(t, dir, "new", data)
-	_, err := c.Put(local, "d")
-	if err == nil || !strings.Contains(err.Error(), "no space left on the server's disk") {
-		t.Fatalf("put on a full disk: %v", err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(ts.home("dina"), "d")); !bytes.Equal(got, old) {
-		t.Error("the old file changed")
-	}
-	if part := ts.partBytes(t, "dina", "/d"); len(part) != 30_000 || !bytes.Equal(part, data[:30_000]) {
-		t.Errorf("part after ENOSPC: %d bytes; want the 30000 written", len(part))
-	}
-	ts.checkUsage(t, "dina")
-	full.Store(false)
-	r, err := c.Put(local, "d")
-	if err != nil || r.Offset != 30_000 || r.Sent != 70_000 {
-		t.Fatalf("resume once there is room = %+v, %v", r, err)
-	}
-	ts.checkUsage(t, "dina")
-}
-
-// enospcWriter fails like a full disk once left bytes are written, while
-// full is set.
-type enospcWriter struct {
-	w    io.Writer
-	full *atomic.Bool
-	left int64
-}
-
-func (e *enospcWriter) Write(p []byte) (int, error) {
-	if !e.full.Load() {
-		return e.w.Write(p)
-	}
-	if int64(len(p)) > e.left {
-		n, _ := e.w.Write(p[:e.left])
-		e.left -= int64(n)
-		return n, &os.PathError{Op: "write", Path: "part", Err: syscall.ENOSPC}
-	}
-	n, err := e.w.Write(p)
-	e.left -= int64(n)
-	return n, err
-}
-
 // TestAbandonedPartsAreCleanedUp: a part file older than the age limit is
 // removed and its bytes leave the usage; a recent one stays.
 func TestAbandonedPartsAreCleanedUp(t *testing.T) {
@@ -470,21 +439,22 @@ func TestAbandonedPartsAreCleanedUp(t *testing.T) {
 		hdr, _ := frameHeader(proto.Request{Op: proto.OpData}, 100)
 		rc.Write(append(hdr, make([]byte, 60)...))
 		rc.Close()
-		ts.srv.WaitUploads(ctxT(t), "abe")
+		ts.settle(t, "abe", "/"+name)
 		rc = ts.rawLogin(t, "abe", "pw")
 	}
-	oldPart := filepath.Join(server.UserDir(ts.data, "abe"), homefs.PartName("/old"))
+	oldPart := filepath.Join(store.UserDir(ts.data, "abe"), homefs.PartName("/old"))
 	long := time.Now().Add(-48 * time.Hour)
 	if err := os.Chtimes(oldPart, long, long); err != nil {
 		t.Fatal(err)
 	}
-	if used, _, _ := ts.srv.Usage("abe"); used != 120 {
+	if used := ts.usage(t, "abe").Bytes; used != 120 {
 		t.Fatalf("usage with two parts = %d, want 120", used)
 	}
-	if n := ts.srv.CleanParts(24 * time.Hour); n != 1 {
-		t.Errorf("CleanParts removed %d, want 1", n)
+	want := []store.Cleaned{{User: "abe", Count: 1, Bytes: 60}}
+	if got := ts.store.CleanParts(24 * time.Hour); !cmp.Equal(got, want) {
+		t.Errorf("CleanParts() = %+v, want %+v", got, want)
 	}
-	if used, _, _ := ts.srv.Usage("abe"); used != 60 || len(ts.parts(t, "abe")) != 1 {
+	if used := ts.usage(t, "abe").Bytes; used != 60 || len(ts.parts(t, "abe")) != 1 {
 		t.Errorf("after cleanup: usage %d, parts %v; want 60 and the recent part", used, ts.parts(t, "abe"))
 	}
 	ts.checkUsage(t, "abe")
@@ -506,7 +476,7 @@ func TestOneDownloaderPerLocalPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	local := filepath.Join(t.TempDir(), "l")
-	os.WriteFile(local+".part", data[:20_000], 0o644)
+	had := cutGet(t, ts, "lou", "l", local, 20_000)
 	other, err := flock.Create(local + ".part")
 	if err != nil {
 		t.Fatal(err)
@@ -517,7 +487,7 @@ func TestOneDownloaderPerLocalPart(t *testing.T) {
 	}
 	other.Close()
 	r, err := c.Get("l", local)
-	if err != nil || r.Offset != 20_000 {
+	if err != nil || r.Offset != int64(had) {
 		t.Fatalf("get after the lock was released = %+v, %v", r, err)
 	}
 }

@@ -1,14 +1,17 @@
-// Package server is the ftp server's connection handler: one session per
-// connection, speaking the messages of package proto.
+// Package server serves this chapter's file-transfer protocol (package
+// proto) on the storage core (package store).
 //
-// A [Server] holds only what all sessions share: the accounts, the data
-// directory, the login limiter, and one quota counter and lock set per user
-// (so that several sessions of one user draw on one quota). Everything that
-// belongs to a session, its user, its home and its current directory, lives
-// in the session, which exists only while its connection does.
+// Each connection becomes a session: a login, then one request after
+// another until the client quits. A session is a script over two seams:
+// proto.Conn, which reads requests and writes replies, and store.Home,
+// which owns the user's files, quota and uploads. What sessions share (the
+// store, the accounts, the login limiter, the gate that admits
+// connections) lives in the [Server], and may be shared in turn with
+// another front end of the same data.
 //
-// Server implements chapter 06's socketserver.Handler; socketserver.Server
-// does the listening, the goroutine per connection and the shutdown.
+// A Server has the shape of net/http.Server; chapter 06's socketserver
+// does the accepting, the goroutine per connection and the shutdown, and
+// calls [Server.ServeConn] for each connection.
 package server
 
 import (
@@ -19,255 +22,53 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/gosockets/tutorial/06-concurrency/socketserver"
 	"github.com/gosockets/tutorial/07-ftp/accounts"
-	"github.com/gosockets/tutorial/07-ftp/homefs"
-	"github.com/gosockets/tutorial/07-ftp/quota"
+	"github.com/gosockets/tutorial/07-ftp/gate"
+	"github.com/gosockets/tutorial/07-ftp/proto"
+	"github.com/gosockets/tutorial/07-ftp/store"
 	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 )
 
-// Server serves ftp sessions. Create it with [New].
-type Server struct {
-	// DataDir holds the accounts file and users/<name>/ for each user.
-	DataDir string
-	// Accounts authenticates users.
-	Accounts *accounts.Store
-	// Limiter slows down repeated login failures from one address. Its
-	// delay is also the fixed delay of every failed login.
-	Limiter *accounts.Limiter
-	// Logger receives one line per request; nil means discard.
-	Logger *slog.Logger
-	// MaxUserSessions caps the sessions one user may have at once; zero
-	// means no cap. A login over it is told "server busy".
-	MaxUserSessions int
-	// TLS, if set, makes every connection start with a TLS 1.3 handshake
-	// (a plaintext client is told "this server requires TLS"); if nil, a
-	// client that starts a TLS handshake is told this server does not
-	// speak TLS.
-	TLS *tls.Config
-	// HandshakeTimeout bounds the TLS handshake, or the wait for the first
-	// bytes that tell TLS from plaintext; zero means 10 s.
-	HandshakeTimeout time.Duration
-	// IdleTimeout is what a session that is dropped for silence is told
-	// (the dropping itself is socketserver's IdleTimeout); zero means the
-	// message gives no figure.
-	IdleTimeout time.Duration
-	// WriteTimeout bounds each write of a download, so a client that stops
-	// reading is dropped; zero means one minute.
-	WriteTimeout time.Duration
-	// WrapPartWriter, if set, wraps the writer of every upload's part file.
-	// Tests use it to make writes fail as on a full disk.
-	WrapPartWriter func(io.Writer) io.Writer
-
-	mu    sync.Mutex
-	users map[string]*userState
-}
-
-// New returns a server for the data directory dir.
-func New(dir string, logger *slog.Logger) *Server {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Server{
-		DataDir:  dir,
-		Accounts: accounts.Open(dir),
-		Limiter:  &accounts.Limiter{},
-		Logger:   logger,
-	}
-}
-
-// UserDir returns the directory holding name's files.
-func UserDir(dataDir, name string) string { return filepath.Join(dataDir, "users", name) }
-
-// userState is what all sessions of one user share.
-type userState struct {
-	usage *quota.Usage
-	// mu orders changes that move bytes in or out of the home (commit of
-	// an upload, rm), so the bytes they free are counted exactly once.
-	mu sync.Mutex
-	// writing holds the paths with an upload in progress: one writer per
-	// part file.
-	writing map[string]bool
-	// changed is closed and replaced whenever writing shrinks.
-	changed chan struct{}
-	// sessions counts the user's sessions.
-	sessions int
-}
-
-// enter counts a new session of the user unless it already has max (zero
-// means no limit).
-func (st *userState) enter(max int) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if max > 0 && st.sessions >= max {
-		return false
-	}
-	st.sessions++
-	return true
-}
-
-func (st *userState) leave() {
-	st.mu.Lock()
-	st.sessions--
-	st.mu.Unlock()
-}
-
-// user returns name's shared state, measuring its usage on first use.
-func (s *Server) user(name string, limit int64, fsys *homefs.FS) (*userState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.users[name]; ok {
-		st.usage.SetLimit(limit)
-		return st, nil
-	}
-	used, err := fsys.Usage()
-	if err != nil {
-		return nil, err
-	}
-	if s.users == nil {
-		s.users = make(map[string]*userState)
-	}
-	st := &userState{usage: quota.NewUsage(used, limit), writing: make(map[string]bool), changed: make(chan struct{})}
-	s.users[name] = st
-	return st, nil
-}
-
-// Usage returns the bytes counted against name by the running server and
-// its limit; ok is false if no session of name has started yet.
-func (s *Server) Usage(name string) (used, limit int64, ok bool) {
-	s.mu.Lock()
-	st, ok := s.users[name]
-	s.mu.Unlock()
-	if !ok {
-		return 0, 0, false
-	}
-	used, limit = st.usage.Get()
-	return used, limit, true
-}
-
-func (st *userState) startWriting(v string) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.writing[v] {
-		return false
-	}
-	st.writing[v] = true
-	return true
-}
-
-func (st *userState) doneWriting(v string) {
-	st.mu.Lock()
-	delete(st.writing, v)
-	close(st.changed)
-	st.changed = make(chan struct{})
-	st.mu.Unlock()
-}
-
-// WaitUploads waits until no session of name is writing a part file, or ctx
-// ends. Tests use it to know that an interrupted upload has let go of its
-// part before they resume it.
-func (s *Server) WaitUploads(ctx context.Context, name string) error {
-	s.mu.Lock()
-	st, ok := s.users[name]
-	s.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	for {
-		st.mu.Lock()
-		n, ch := len(st.writing), st.changed
-		st.mu.Unlock()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// CleanParts removes every user's part files that have not been written
-// for maxAge, except those being written now, and returns how many it
-// removed. A user whose usage the server counts gets the bytes back.
-func (s *Server) CleanParts(maxAge time.Duration) int {
-	dirs, err := os.ReadDir(filepath.Join(s.DataDir, "users"))
-	if err != nil {
-		return 0
-	}
-	total := 0
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		name := d.Name()
-		fsys, err := homefs.Open(UserDir(s.DataDir, name))
-		if err != nil {
-			continue
-		}
-		s.mu.Lock()
-		st := s.users[name]
-		s.mu.Unlock()
-		busy := func(string) bool { return false }
-		if st != nil {
-			// Hold the user's lock so that no upload starts on a part
-			// while it is being removed.
-			st.mu.Lock()
-			busy = func(part string) bool {
-				for v := range st.writing {
-					if homefs.PartName(v) == part {
-						return true
-					}
-				}
-				return false
-			}
-		}
-		n, freed := fsys.CleanParts(maxAge, time.Now(), busy)
-		if st != nil {
-			st.mu.Unlock()
-			st.usage.Release(freed)
-		}
-		fsys.Close()
-		if n > 0 {
-			s.Logger.Info("removed abandoned part files", "user", name, "count", n, "bytes", freed, "older_than", maxAge)
-		}
-		total += n
-	}
-	return total
-}
-
 // ServeConn runs one session on conn until the client quits, the
-// connection fails or ctx is cancelled. It never panics on what a client
-// sends; a malformed frame ends this connection only.
+// connection fails or ctx is cancelled (a shutdown: a session waiting for
+// a request ends at once, one in the middle of a transfer when it is
+// done). It never panics on what a client sends; a malformed frame ends
+// this connection only.
 func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
-	timeout := s.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	remote := conn.RemoteAddr().String()
-	var err error
-	if s.TLS != nil {
-		conn, err = tlsconf.Accept(conn, s.TLS, timeout)
-	} else {
-		conn, err = tlsconf.RefuseTLS(conn, timeout)
-	}
-	if err != nil {
-		s.Logger.Info("connection refused", "remote", remote, "err", err)
+	if err := s.init(); err != nil {
+		s.log.Error("cannot serve", "err", err)
 		return
 	}
-	sess := newSession(s, conn)
+	remote := conn.RemoteAddr().String()
+	ticket, err := s.Gate.Arrive(remoteHost(remote))
+	if err != nil {
+		s.log.Info("connection refused", "remote", remote, "err", err)
+		refuse(conn, proto.CodeBusy, err.Error())
+		return
+	}
+	defer ticket.Leave()
+	// The whole login, the TLS handshake included, must end by then,
+	// however slowly the client sends its bytes.
+	deadline := time.Now().Add(orDefault(s.LoginTimeout, 30*time.Second))
+	conn, err = s.handshake(conn, deadline)
+	if err != nil {
+		s.log.Info("connection refused", "remote", remote, "err", err)
+		return
+	}
+	sess := s.newSession(conn, remote, ticket)
+	sess.pc.SetDeadline(deadline)
 	defer sess.close()
-	stop := context.AfterFunc(ctx, sess.interrupt)
+	stop := context.AfterFunc(ctx, sess.pc.Interrupt)
 	defer stop()
-	err = sess.run(ctx)
+	err = sess.run()
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		sess.log.Info("session ended")
-	case errors.Is(err, net.ErrClosed), ctx.Err() != nil:
+	case sess.pc.Interrupted(), errors.Is(err, net.ErrClosed):
 		sess.log.Info("session ended by shutdown")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		sess.log.Info("session dropped", "err", err)
@@ -276,8 +77,223 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
 	}
 }
 
-func remoteHost(conn net.Conn) string {
-	addr := conn.RemoteAddr().String()
+// DefaultAddr is where a Server listens when Addr is empty.
+const DefaultAddr = "127.0.0.1:2121"
+
+// DefaultDataDir is the data directory of a Server whose DataDir is empty.
+const DefaultDataDir = "ftp-data"
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown
+// or Close.
+var ErrServerClosed = errors.New("server: server closed")
+
+// Server serves ftp sessions. The zero value serves ./ftp-data on
+// 127.0.0.1:2121 with no limits. Fields must not be changed once the
+// server has started.
+type Server struct {
+	// Addr is where ListenAndServe listens; "" means DefaultAddr.
+	Addr string
+	// DataDir holds the accounts file and the users' directories; ""
+	// means DefaultDataDir. It is used for Store and Accounts when they
+	// are nil.
+	DataDir string
+	// Store is the storage core, shared with any other front end of the
+	// same data; nil means open DataDir (and close it on Shutdown/Close).
+	Store *store.Store
+	// Accounts authenticates users; nil means the accounts of DataDir.
+	Accounts *accounts.Store
+	// Limiter slows down repeated login failures; nil means a Limiter
+	// with its default delays.
+	Limiter *accounts.Limiter
+	// Logger receives one line per request; nil means discard.
+	Logger *slog.Logger
+	// TLS, if set, makes every connection start with a TLS 1.3 handshake
+	// (a plaintext client is told "this server requires TLS"); if nil, a
+	// client that starts a TLS handshake is told this server does not
+	// speak TLS.
+	TLS *tls.Config
+
+	// Gate admits connections and sessions within its limits (overall,
+	// per address before login, per user), shared with any other front
+	// end; nil means no limits. A connection or login over a limit is told
+	// "server busy" in one line.
+	Gate *gate.Gate
+
+	// LoginTimeout bounds a whole login, from the first byte to the last
+	// reply, TLS handshake included; zero means 30 s. A client that has
+	// not logged in by then is dropped, however it paces its bytes.
+	LoginTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake, or the wait for the first
+	// bytes that tell TLS from plaintext; zero means 10 s.
+	HandshakeTimeout time.Duration
+	// HeaderTimeout bounds each request's header once its first byte has
+	// arrived; zero means 10 s.
+	HeaderTimeout time.Duration
+	// IdleTimeout drops a client that sends nothing for this long, between
+	// requests or in the middle of an upload, and tells it why; zero means
+	// never.
+	IdleTimeout time.Duration
+	// WriteTimeout drops a client that reads nothing of what the server
+	// sends for this long; zero means one minute.
+	WriteTimeout time.Duration
+	// BusyWait is how long a put waits for another session's upload of
+	// the same file to end before it answers "busy" (a client that was
+	// interrupted and reconnects at once finds the old session still
+	// letting go); zero means 3 s.
+	BusyWait time.Duration
+	// PartMaxAge, if positive, removes part files not written for this
+	// long: once when serving starts, then every quarter of the age.
+	PartMaxAge time.Duration
+
+	initOnce sync.Once
+	initErr  error
+	log      *slog.Logger
+	ownStore bool
+	ss       socketserver.Server
+	stop     context.CancelFunc // ends the part cleaner
+
+}
+
+// init fills in the defaults of the zero value, once.
+func (s *Server) init() error {
+	s.initOnce.Do(func() {
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.New(slog.DiscardHandler)
+		}
+		dir := s.DataDir
+		if dir == "" {
+			dir = DefaultDataDir
+		}
+		if s.Accounts == nil {
+			s.Accounts = accounts.Open(dir)
+		}
+		if s.Limiter == nil {
+			s.Limiter = &accounts.Limiter{}
+		}
+		if s.Store == nil {
+			s.Store, s.initErr = store.Open(dir)
+			s.ownStore = s.initErr == nil
+		}
+		if s.Gate == nil {
+			s.Gate = &gate.Gate{}
+		}
+		s.ss = socketserver.Server{Handler: s, Logger: s.Logger}
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stop = cancel
+		if s.initErr == nil && s.PartMaxAge > 0 {
+			go s.cleanParts(ctx)
+		}
+	})
+	return s.initErr
+}
+
+// refuse answers a connection the server does not take on in the
+// protocol's own words, so the client prints one clear line, and closes
+// it without waiting long for a client that does not read.
+func refuse(conn net.Conn, code, msg string) {
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	proto.Refuse(conn, code, msg)
+	tlsconf.CloseAfterWrite(conn)
+}
+
+// orDefault returns d, or def if d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// ListenAndServe listens on Addr and calls Serve. It always returns a
+// non-nil error.
+func (s *Server) ListenAndServe() error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln and serves each on its own goroutine.
+// It always returns a non-nil error: ErrServerClosed after Shutdown or
+// Close.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.init(); err != nil {
+		ln.Close()
+		return err
+	}
+	s.log.Info("serving", "addr", ln.Addr().String(), "data", s.Store.Dir(), "tls", s.TLS != nil)
+	err := s.ss.Serve(ln)
+	if errors.Is(err, socketserver.ErrServerClosed) {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting, ends the sessions waiting for a request and
+// lets those in the middle of a transfer finish, until ctx ends; then it
+// closes them (an interrupted upload keeps its part file) and returns
+// ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	err := s.ss.Shutdown(ctx)
+	s.release()
+	return err
+}
+
+// Close stops the server at once: listeners and connections.
+func (s *Server) Close() error {
+	s.init()
+	err := s.ss.Close()
+	s.release()
+	return err
+}
+
+// release stops the part cleaner and closes a store the server opened.
+func (s *Server) release() {
+	s.stop()
+	if s.ownStore {
+		s.Store.Close()
+	}
+}
+
+// cleanParts removes abandoned part files now and every quarter of
+// PartMaxAge until ctx ends.
+func (s *Server) cleanParts(ctx context.Context) {
+	t := time.NewTicker(max(s.PartMaxAge/4, time.Minute))
+	defer t.Stop()
+	for {
+		for _, c := range s.Store.CleanParts(s.PartMaxAge) {
+			s.log.Info("removed abandoned part files", "user", c.User, "count", c.Count, "bytes", c.Bytes, "older_than", s.PartMaxAge)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// handshake runs TLS on conn, or checks that the client does not expect
+// it, within HandshakeTimeout and before deadline; a client of the wrong
+// kind is told so in one line.
+func (s *Server) handshake(conn net.Conn, deadline time.Time) (net.Conn, error) {
+	timeout := min(orDefault(s.HandshakeTimeout, 10*time.Second), time.Until(deadline))
+	if s.TLS != nil {
+		return tlsconf.Accept(conn, s.TLS, timeout, proto.RefuseTLS)
+	}
+	return tlsconf.RefuseTLS(conn, timeout, proto.RefuseTLS)
+}
+
+func remoteHost(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
 	}

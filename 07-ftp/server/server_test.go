@@ -18,10 +18,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
-	"github.com/gosockets/tutorial/06-concurrency/socketserver"
+	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/server"
+	"github.com/gosockets/tutorial/07-ftp/store"
 )
 
 func codeOf(err error) string {
@@ -137,9 +138,9 @@ func TestQuotaExactLimitAndOneByteOver(t *testing.T) {
 	if codeOf(err) != proto.CodeQuota || !strings.Contains(err.Error(), "need 1 B, 1000 B of 1000 B used, 0 B free") {
 		t.Fatalf("Put of one byte over = %v, want a quota error with the numbers", err)
 	}
-	used, limit, err := c.Quota()
-	if err != nil || used != 1000 || limit != 1000 {
-		t.Errorf("Quota() = %d, %d, %v; want 1000, 1000, nil", used, limit, err)
+	u, err := c.Quota()
+	if err != nil || u.Bytes != 1000 || u.BytesLimit != 1000 || u.Files != 1 || u.FilesLimit != store.DefaultFiles {
+		t.Errorf("Quota() = %+v, %v; want 1000 of 1000 bytes, 1 file of the default", u, err)
 	}
 	if got := ts.diskUsage(t, "bob"); got != 1000 {
 		t.Errorf("bytes on disk = %d, want 1000", got)
@@ -151,8 +152,8 @@ func TestQuotaExactLimitAndOneByteOver(t *testing.T) {
 	if err := c.Remove("full"); err != nil {
 		t.Fatal(err)
 	}
-	if used, _, _ := c.Quota(); used != 0 {
-		t.Errorf("after rm, used = %d, want 0", used)
+	if u, _ := c.Quota(); u.Bytes != 0 || u.Files != 0 {
+		t.Errorf("after rm, Quota() = %+v, want nothing used", u)
 	}
 }
 
@@ -199,8 +200,8 @@ func TestQuotaLyingClient(t *testing.T) {
 	if p := ts.parts(t, "mallory"); len(p) != 0 {
 		t.Errorf("part files left: %v", p)
 	}
-	if used, _, ok := ts.srv.Usage("mallory"); !ok || used != 0 || ts.diskUsage(t, "mallory") != 0 {
-		t.Errorf("usage after the lie = %d (known %v), disk %d; want 0, 0", used, ok, ts.diskUsage(t, "mallory"))
+	if used := ts.usage(t, "mallory").Bytes; used != 0 || ts.diskUsage(t, "mallory") != 0 {
+		t.Errorf("usage after the lie = %d, disk %d; want 0, 0", used, ts.diskUsage(t, "mallory"))
 	}
 	c := ts.login(t, "mallory", "pw")
 	if _, err := c.Put(writeFile(t, t.TempDir(), "ok", make([]byte, 1000)), "ok"); err != nil {
@@ -245,7 +246,7 @@ func TestUploadShortOrCorruptIsNotStored(t *testing.T) {
 	if b, _ := os.ReadFile(got); !bytes.Equal(b, old) {
 		t.Errorf("f = %q after failed uploads, want the old %q", b, old)
 	}
-	if used, _, _ := ts.srv.Usage("bob"); used != int64(len(old)) || ts.diskUsage(t, "bob") != used {
+	if used := ts.usage(t, "bob").Bytes; used != int64(len(old)) || ts.diskUsage(t, "bob") != used {
 		t.Errorf("usage %d, disk %d; want %d", used, ts.diskUsage(t, "bob"), len(old))
 	}
 }
@@ -279,7 +280,7 @@ func TestQuotaConcurrentUploadsRace(t *testing.T) {
 	if won != 5 {
 		t.Errorf("%d uploads of 1000 bytes fit a 5000-byte quota, want 5", won)
 	}
-	used, _, _ := ts.srv.Usage("carol")
+	used := ts.usage(t, "carol").Bytes
 	if disk := ts.diskUsage(t, "carol"); used != 5000 || disk != 5000 {
 		t.Errorf("usage %d, disk %d; want 5000 and 5000", used, disk)
 	}
@@ -296,8 +297,8 @@ func TestReplaceCountsOnlyTheNewFile(t *testing.T) {
 	if _, err := c.Put(writeFile(t, dir, "b", make([]byte, 300)), "f"); err != nil {
 		t.Fatal(err)
 	}
-	if used, _, _ := c.Quota(); used != 300 || ts.diskUsage(t, "dave") != 300 {
-		t.Errorf("after replacing 600 bytes by 300: used %d, disk %d; want 300", used, ts.diskUsage(t, "dave"))
+	if u, _ := c.Quota(); u.Bytes != 300 || u.Files != 1 || ts.diskUsage(t, "dave") != 300 {
+		t.Errorf("after replacing 600 bytes by 300: Quota() = %+v, disk %d; want 300 bytes in one file", u, ts.diskUsage(t, "dave"))
 	}
 }
 
@@ -402,7 +403,7 @@ func TestMalformedFramesEndOnlyThatConnection(t *testing.T) {
 			if p := ts.parts(t, "gina"); len(p) != 0 {
 				t.Errorf("part files left: %v", p)
 			}
-			used, _, _ := ts.srv.Usage("gina")
+			used := ts.usage(t, "gina").Bytes
 			if disk := ts.diskUsage(t, "gina"); used != 0 || disk != 0 {
 				t.Errorf("usage %d, disk %d; want 0", used, disk)
 			}
@@ -476,7 +477,7 @@ func TestFiftyUsersAtOnce(t *testing.T) {
 	}
 	for i := range users {
 		name := fmt.Sprintf("user%02d", i)
-		used, _, _ := ts.srv.Usage(name)
+		used := ts.usage(t, name).Bytes
 		if disk := ts.diskUsage(t, name); used != disk || used == 0 {
 			t.Errorf("%s: usage %d, disk %d; want equal and non-zero", name, used, disk)
 		}
@@ -540,7 +541,8 @@ func oneUser(addr, name, dir string) error {
 	if err != nil || len(ents) != 3 {
 		return fmt.Errorf("%s: ls = %v, %v; want 3 entries", name, ents, err)
 	}
-	used, _, err := c.Quota()
+	u, err := c.Quota()
+	used := u.Bytes
 	if err != nil || used != total {
 		return fmt.Errorf("%s: quota used %d, %v; want %d", name, used, err, total)
 	}
@@ -548,20 +550,20 @@ func oneUser(addr, name, dir string) error {
 }
 
 // TestShutdownEndsIdleSessions: a logged-in client waiting between
-// commands does not hold up a graceful shutdown.
+// commands does not hold up a graceful shutdown. The server is the zero
+// value with only a data directory: no logger, no limits.
 func TestShutdownEndsIdleSessions(t *testing.T) {
 	data := t.TempDir()
-	srv := server.New(data, nil)
-	if err := srv.Accounts.Add("ivy", "pw", 1000); err != nil {
+	if err := accounts.Open(data).Add("ivy", "pw", 1000); err != nil {
 		t.Fatal(err)
 	}
+	srv := &server.Server{DataDir: data}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss := &socketserver.Server{Handler: srv}
 	errc := make(chan error, 1)
-	go func() { errc <- ss.Serve(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	c, err := client.Dial(ctx, ln.Addr().String(), testTimeout)
@@ -572,10 +574,10 @@ func TestShutdownEndsIdleSessions(t *testing.T) {
 	if err := c.Login("ivy", "pw"); err != nil {
 		t.Fatal(err)
 	}
-	if err := ss.Shutdown(ctx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown() = %v, want nil: the idle session should end at once", err)
 	}
-	if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
+	if err := <-errc; !errors.Is(err, server.ErrServerClosed) {
 		t.Errorf("Serve() = %v, want ErrServerClosed", err)
 	}
 	if _, err := c.Pwd(); !errors.Is(err, client.ErrConn) {

@@ -35,7 +35,8 @@ func Example() {
 				return
 			}
 			go func() { // each connection in its own goroutine
-				if tc, err := tlsconf.Accept(c, srvCfg, 5*time.Second); err == nil {
+				// A plaintext client is told so in the server's protocol.
+				if tc, err := tlsconf.Accept(c, srvCfg, 5*time.Second, proto.RefuseTLS); err == nil {
 					tc.Write([]byte("hello"))
 					tc.Close()
 				}
@@ -69,8 +70,9 @@ func Example() {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	proto.WriteRequest(conn, proto.Request{Op: proto.OpPwd})
-	resp, _, _ := proto.ReadResponse(conn)
+	pc := proto.NewConn(conn)
+	pc.WriteRequest(proto.Request{Op: proto.OpPwd})
+	resp, _, _ := pc.ReadResponse()
 	fmt.Println("plaintext client:", resp.Err())
 	// Output:
 	// TLS 1.3: true, got "hello"

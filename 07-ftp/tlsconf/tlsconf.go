@@ -13,7 +13,9 @@
 // version 0x03 0x01 to 0x03 0x04. A frame of the ftp protocol opens with the
 // 4-byte little-endian length of its JSON header, at most 64 KiB, so if its
 // first two bytes were 0x16 0x03 its third byte would be 0x00. Three bytes
-// therefore tell the two apart without doubt (see [LooksLikeTLS]).
+// therefore tell the two apart without doubt (see [LooksLikeTLS]). The
+// refusal itself is written in the server's protocol by a [Refuser] the
+// server passes in; this package writes no protocol of its own.
 package tlsconf
 
 import (
@@ -25,8 +27,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/binary"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -38,8 +38,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/gosockets/tutorial/04-struct-framing/frame"
 )
 
 // DefaultValidity is how long a certificate made by [WriteFiles] is valid.
@@ -56,11 +54,18 @@ var DefaultHosts = []string{"127.0.0.1", "localhost"}
 // [ClientConfig]) accepts the server that holds the key. Both are returned
 // PEM-encoded: "CERTIFICATE" and PKCS #8 "PRIVATE KEY".
 func GenerateSelfSigned(hosts []string, validFor time.Duration) (certPEM, keyPEM []byte, err error) {
-	if len(hosts) == 0 {
-		return nil, nil, errors.New("tlsconf: no host names for the certificate")
-	}
 	if validFor <= 0 {
 		return nil, nil, fmt.Errorf("tlsconf: validity %v is not positive", validFor)
+	}
+	now := time.Now()
+	return generate(hosts, now.Add(-time.Hour), now.Add(validFor))
+}
+
+// generate makes a key and a self-signed certificate for hosts, valid from
+// notBefore to notAfter.
+func generate(hosts []string, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
+	if len(hosts) == 0 {
+		return nil, nil, errors.New("tlsconf: no host names for the certificate")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -70,12 +75,11 @@ func GenerateSelfSigned(hosts []string, validFor time.Duration) (certPEM, keyPEM
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsconf: serial number: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{Organization: []string{"gosockets tutorial ftpd"}, CommonName: hosts[0]},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validFor),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
@@ -205,9 +209,6 @@ const (
 	MsgNoTLS = "this server does not speak TLS (drop -tls)"
 )
 
-// Code is the error code of the refusal frames, for proto.Response.Code.
-const Code = "tls"
-
 // Errors returned by [Sniff], [Accept], [RefuseTLS] and [Client]; test for
 // them with errors.Is.
 var (
@@ -221,8 +222,14 @@ var (
 	ErrServerNotTrusted = errors.New("server certificate not trusted")
 	// ErrPlainAnswer means the server answered a TLS client with a
 	// plaintext reply other than a refusal of TLS, such as "server busy".
+	// [Client] does not return it (it cannot read the server's protocol);
+	// a client that decodes the bytes of a [NotTLSError] wraps it.
 	ErrPlainAnswer = errors.New("the server answered without TLS")
 )
+
+// A Refuser answers a client that expects the other kind of connection,
+// in the server's own protocol, with msg ([MsgTLSRequired] or [MsgNoTLS]).
+type Refuser func(w io.Writer, msg string) error
 
 // peekedConn is a connection whose first bytes were read ahead into r.
 type peekedConn struct {
@@ -251,36 +258,28 @@ func Sniff(conn net.Conn, timeout time.Duration) (net.Conn, bool, error) {
 	return &peekedConn{Conn: conn, r: r}, LooksLikeTLS(first), nil
 }
 
-// refusal is the header of a refusal frame. Its JSON field names are those
-// of proto.Response, so a client of either kind reads it as a failed reply.
-type refusal struct {
-	OK    bool   `json:"ok"`
-	Code  string `json:"code"`
-	Error string `json:"error"`
-}
-
-// writeRefusal sends msg as a failed reply in the ftp framing.
-func writeRefusal(conn net.Conn, msg string, timeout time.Duration) error {
+// refuse answers conn with msg through r, under a write deadline, then
+// closes it.
+func refuse(conn net.Conn, r Refuser, msg string, timeout time.Duration) {
 	conn.SetWriteDeadline(time.Now().Add(timeout))
-	defer conn.SetWriteDeadline(time.Time{})
-	return frame.WriteBytes(conn, refusal{OK: false, Code: Code, Error: msg}, nil)
+	r(conn, msg)
+	CloseAfterWrite(conn)
 }
 
 // Accept runs the server side of a new connection on a TLS server. If the
 // client speaks TLS, Accept completes the handshake within timeout and
-// returns the TLS connection. If it does not, Accept answers in the
-// plaintext protocol with [MsgTLSRequired] (so the client prints that one
-// line), closes the connection and returns an error wrapping
-// [ErrPlainClient]. On any error the connection is closed.
-func Accept(conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
+// returns the TLS connection. If it does not, Accept answers through r
+// with [MsgTLSRequired] (so the client prints that one line), closes the
+// connection and returns an error wrapping [ErrPlainClient]. On any error
+// the connection is closed.
+func Accept(conn net.Conn, cfg *tls.Config, timeout time.Duration, r Refuser) (*tls.Conn, error) {
 	pc, isTLS, err := Sniff(conn, timeout)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	if !isTLS {
-		writeRefusal(conn, MsgTLSRequired, timeout)
-		closeAfterWrite(conn)
+		refuse(conn, r, MsgTLSRequired, timeout)
 		return nil, fmt.Errorf("tlsconf: %s: %w", conn.RemoteAddr(), ErrPlainClient)
 	}
 	tc := tls.Server(pc, cfg)
@@ -294,29 +293,29 @@ func Accept(conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, e
 }
 
 // RefuseTLS runs on each new connection of a plaintext server. If the
-// client opens with a TLS handshake, RefuseTLS answers with [MsgNoTLS] in
-// the plaintext framing (which the TLS client sees as a record that is not
-// TLS, see [Client]), closes the connection and returns an error wrapping
-// [ErrTLSClient]. Otherwise it returns the connection, first bytes intact.
-func RefuseTLS(conn net.Conn, timeout time.Duration) (net.Conn, error) {
+// client opens with a TLS handshake, RefuseTLS answers through r with
+// [MsgNoTLS] in the plaintext protocol (which the TLS client sees as a
+// record that is not TLS, see [Client]), closes the connection and returns
+// an error wrapping [ErrTLSClient]. Otherwise it returns the connection,
+// first bytes intact.
+func RefuseTLS(conn net.Conn, timeout time.Duration, r Refuser) (net.Conn, error) {
 	pc, isTLS, err := Sniff(conn, timeout)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	if isTLS {
-		writeRefusal(conn, MsgNoTLS, timeout)
-		closeAfterWrite(conn)
+		refuse(conn, r, MsgNoTLS, timeout)
 		return nil, fmt.Errorf("tlsconf: %s: %w", conn.RemoteAddr(), ErrTLSClient)
 	}
 	return pc, nil
 }
 
-// closeAfterWrite closes conn so that what was written arrives: it sends
+// CloseAfterWrite closes conn so that what was written arrives: it sends
 // FIN first, then closes. Closing a socket with unread input makes the
-// kernel send an RST, which may destroy the refusal before the client
-// reads it, so the unread input is drained briefly first.
-func closeAfterWrite(conn net.Conn) {
+// kernel send an RST, which may destroy the reply before the client reads
+// it, so the unread input is drained briefly first.
+func CloseAfterWrite(conn net.Conn) {
 	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 		conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
@@ -325,13 +324,23 @@ func closeAfterWrite(conn net.Conn) {
 	conn.Close()
 }
 
+// NotTLSError is the error of [Client] when the server answered with bytes
+// that are not TLS. It matches [ErrServerNotTLS]; First holds the first
+// bytes the server sent (up to 4 KiB), so that a client that knows the
+// server's plaintext protocol can show what it said (a refusal of TLS, or
+// "server busy").
+type NotTLSError struct {
+	First []byte
+}
+
+func (e *NotTLSError) Error() string        { return ErrServerNotTLS.Error() }
+func (e *NotTLSError) Is(target error) bool { return target == ErrServerNotTLS }
+
 // Client runs the client side of the TLS handshake on conn, bounded by ctx
 // and by timeout, and returns the TLS connection. Its errors are those of
 // [Explain]: one clear line for a server that does not speak TLS or whose
-// certificate does not verify. If the server answered with a plaintext
-// reply of the ftp protocol, the error carries the server's own message:
-// [ErrServerNotTLS] for a refusal of TLS, else [ErrPlainAnswer] followed by
-// the message (a plaintext "server busy", say). On error conn is closed.
+// certificate does not verify. A server that answered in plaintext gives a
+// *[NotTLSError] with its first bytes. On error conn is closed.
 func Client(ctx context.Context, conn net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -345,15 +354,12 @@ func Client(ctx context.Context, conn net.Conn, cfg *tls.Config, timeout time.Du
 	conn.Close()
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
-		if code, msg, ok := plainReply(rc.recorded()); ok && code != Code {
-			return nil, fmt.Errorf("%w: %s", ErrPlainAnswer, msg)
-		}
-		return nil, ErrServerNotTLS
+		return nil, &NotTLSError{First: rc.recorded()}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("TLS handshake timed out after %v: is the server an ftpd with -tls-cert? (%w)", timeout, err)
 	}
-	return nil, Explain(err)
+	return nil, Explain(err, cfg)
 }
 
 // recordLimit is how many of the server's first bytes a TLS client keeps,
@@ -392,33 +398,18 @@ func (c *recordingConn) recorded() []byte {
 	return c.buf
 }
 
-// plainReply decodes b as the start of an ftp reply frame (a 4-byte
-// little-endian header length and a JSON header) and returns its code and
-// error message, if b holds a whole failed reply.
-func plainReply(b []byte) (code, msg string, ok bool) {
-	if len(b) < frame.PrefixSize {
-		return "", "", false
-	}
-	n := int64(binary.LittleEndian.Uint32(b))
-	if n < 2 || n > int64(len(b)-frame.PrefixSize) {
-		return "", "", false
-	}
-	var r refusal
-	if json.Unmarshal(b[frame.PrefixSize:frame.PrefixSize+n], &r) != nil || r.OK || r.Error == "" {
-		return "", "", false
-	}
-	return r.Code, r.Error, true
-}
-
-// Explain turns an error from a client's TLS handshake into one clear line:
+// Explain turns an error from a client's TLS handshake with cfg into one
+// clear line:
 //   - a reply that is not TLS (tls.RecordHeaderError) wraps [ErrServerNotTLS];
 //   - the server hanging up or resetting during the handshake says that
 //     the server may not speak TLS;
-//   - a certificate that does not verify, or is for another name, wraps
-//     [ErrServerNotTrusted] and says which flag to check.
+//   - a certificate that does not verify wraps [ErrServerNotTrusted] and
+//     says why: expired (or not yet valid), made for another name, or not
+//     vouched for by the CA given with -tls-ca (or, without -tls-ca, by any
+//     authority the system trusts).
 //
 // Other errors are returned unchanged.
-func Explain(err error) error {
+func Explain(err error, cfg *tls.Config) error {
 	if err == nil {
 		return nil
 	}
@@ -429,19 +420,32 @@ func Explain(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 		return fmt.Errorf("the server hung up during the TLS handshake: it may not speak TLS (drop -tls) or may be overloaded: %w", err)
 	}
-	var unknown x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	if errors.As(err, &unknown) || errors.As(err, &invalid) {
-		return fmt.Errorf("%w: it is not signed by the CA given with -tls-ca (%v)", ErrServerNotTrusted, err)
-	}
-	var host x509.HostnameError
-	if errors.As(err, &host) {
-		return fmt.Errorf("%w: it is not valid for %q; connect with a name it holds or make a new one with ftpd gencert -host (%v)",
-			ErrServerNotTrusted, host.Host, err)
-	}
-	var verify *tls.CertificateVerificationError
-	if errors.As(err, &verify) {
-		return fmt.Errorf("%w: %v", ErrServerNotTrusted, err)
+	if why := untrusted(err, cfg != nil && cfg.RootCAs != nil); why != "" {
+		return fmt.Errorf("%w: %s", ErrServerNotTrusted, why)
 	}
 	return err
+}
+
+// untrusted says why the server's certificate did not verify, or "" if
+// err is not about that.
+func untrusted(err error, caGiven bool) string {
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return fmt.Sprintf("it has expired or is not valid yet (%s); the server needs a new one (ftpd gencert)", invalid.Detail)
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("it is not valid: %v", invalid)
+	case errors.As(err, &unknown) && caGiven:
+		return fmt.Sprintf("it is not signed by the CA given with -tls-ca (%v)", err)
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("no authority this system trusts has signed it; if it is the server's own certificate (ftpd gencert), trust it with -tls-ca FILE (%v)", err)
+	case errors.As(err, &host):
+		return fmt.Sprintf("it is not valid for %q; connect with a name it holds or make a new one with ftpd gencert -host (%v)", host.Host, err)
+	case errors.As(err, &verify):
+		return err.Error()
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -20,10 +21,16 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
-	"github.com/gosockets/tutorial/07-ftp/proto"
 )
 
 const testTimeout = 5 * time.Second
+
+// lineRefuser is the refusal of the line-based protocol these tests speak
+// in plaintext: the message and a newline.
+func lineRefuser(w io.Writer, msg string) error {
+	_, err := io.WriteString(w, msg+"\n")
+	return err
+}
 
 // pki is a certificate and key written to a temporary directory.
 type pki struct {
@@ -189,7 +196,7 @@ func tlsEcho(t *testing.T, p pki) (string, <-chan error) {
 		t.Fatal(err)
 	}
 	return listen(t, func(c net.Conn) error {
-		tc, err := Accept(c, cfg, testTimeout)
+		tc, err := Accept(c, cfg, testTimeout, lineRefuser)
 		if err != nil {
 			return err
 		}
@@ -262,47 +269,40 @@ func TestHandshakeWithTheWrongNameFailsClearly(t *testing.T) {
 	serverErr(t, errs)
 }
 
-// TestPlainClientMeetingTLSServerGetsOneClearLine plays the plaintext ftp
-// client: it sends its first frame and reads the reply as a proto.Response.
+// TestPlainClientMeetingTLSServerGetsOneClearLine plays a plaintext
+// client: it sends its first line and reads the server's refusal, written
+// by the server's own Refuser.
 func TestPlainClientMeetingTLSServerGetsOneClearLine(t *testing.T) {
 	p := newPKI(t, "127.0.0.1")
 	addr, errs := tlsEcho(t, p)
 	c := dial(t, addr)
-	if err := frame.WriteBytes(c, proto.Request{Op: proto.OpAuth}, []byte("n,,n=alice,r=abcdefgh")); err != nil {
+	if _, err := io.WriteString(c, "hello\n"); err != nil {
 		t.Fatal(err)
 	}
-	resp, _, err := proto.ReadResponse(c)
-	if err != nil {
-		t.Fatalf("reading the reply: %v", err)
-	}
-	rerr := resp.Err()
-	var pe *proto.Error
-	if !errors.As(rerr, &pe) || pe.Code != Code || pe.Msg != MsgTLSRequired {
-		t.Fatalf("reply %+v, want a failure with code %q and message %q", resp, Code, MsgTLSRequired)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || line != MsgTLSRequired+"\n" {
+		t.Fatalf("reply %q, %v; want %q", line, err, MsgTLSRequired)
 	}
 	if err := serverErr(t, errs); !errors.Is(err, ErrPlainClient) {
 		t.Fatalf("server: %v, want ErrPlainClient", err)
 	}
 }
 
-// plainServer is the plaintext ftp server's side: it refuses TLS clients
-// and otherwise reads one frame and answers OK.
+// plainServer is a plaintext server's side: it refuses TLS clients and
+// otherwise reads one line and answers "ok".
 func plainServer(t *testing.T) (string, <-chan error) {
 	t.Helper()
 	return listen(t, func(c net.Conn) error {
 		defer c.Close()
-		pc, err := RefuseTLS(c, testTimeout)
+		pc, err := RefuseTLS(c, testTimeout, lineRefuser)
 		if err != nil {
 			return err
 		}
-		h, err := frame.ReadHeader(pc)
-		if err != nil {
+		if _, err := bufio.NewReader(pc).ReadString('\n'); err != nil {
 			return err
 		}
-		if _, err := io.CopyN(io.Discard, pc, h.DataSize); err != nil {
-			return err
-		}
-		return proto.WriteResponse(pc, proto.Response{OK: true, User: "ok"})
+		_, err = io.WriteString(pc, "ok\n")
+		return err
 	})
 }
 
@@ -320,6 +320,10 @@ func TestTLSClientMeetingPlainServerGetsOneClearLine(t *testing.T) {
 	if err.Error() != "server does not speak TLS (drop -tls)" {
 		t.Fatalf("message %q", err)
 	}
+	var nt *NotTLSError
+	if !errors.As(err, &nt) || string(nt.First) != MsgNoTLS+"\n" {
+		t.Errorf("err = %#v; want a NotTLSError holding the server's refusal", err)
+	}
 	if err := serverErr(t, errs); !errors.Is(err, ErrTLSClient) {
 		t.Fatalf("server: %v, want ErrTLSClient", err)
 	}
@@ -328,13 +332,13 @@ func TestTLSClientMeetingPlainServerGetsOneClearLine(t *testing.T) {
 func TestRefuseTLSPassesAPlainClientsBytesThrough(t *testing.T) {
 	addr, errs := plainServer(t)
 	c := dial(t, addr)
-	body := bytes.Repeat([]byte("x"), 100_000)
-	if err := frame.WriteBytes(c, proto.Request{Op: proto.OpAuth}, body); err != nil {
+	line := append(bytes.Repeat([]byte("x"), 100_000), '\n')
+	if _, err := c.Write(line); err != nil {
 		t.Fatal(err)
 	}
-	resp, _, err := proto.ReadResponse(c)
-	if err != nil || !resp.OK || resp.User != "ok" {
-		t.Fatalf("reply %+v, %v", resp, err)
+	reply, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || reply != "ok\n" {
+		t.Fatalf("reply %q, %v", reply, err)
 	}
 	if err := serverErr(t, errs); err != nil {
 		t.Fatalf("server: %v", err)
@@ -419,7 +423,7 @@ func TestLooksLikeTLS(t *testing.T) {
 	if !LooksLikeTLS(hello) || !LooksLikeTLS(hello[:3]) {
 		t.Errorf("a real ClientHello % x is not recognised", hello[:5])
 	}
-	plain, err := frame.EncodeHeader(proto.Request{Op: proto.OpAuth}, 40)
+	plain, err := frame.EncodeHeader(map[string]string{"op": "auth"}, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,53 +466,46 @@ func FuzzLooksLikeTLSNeverMistakesAFrame(f *testing.F) {
 	})
 }
 
-// TestTLSClientMeetingABusyPlainServerShowsItsMessage: a server that
-// answers every connection with a plaintext "busy" reply (as an overloaded
-// server does before it reads anything) gets its message shown, not a
-// misleading "does not speak TLS".
-func TestTLSClientMeetingABusyPlainServerShowsItsMessage(t *testing.T) {
-	p := newPKI(t, "127.0.0.1")
-	addr, errs := listen(t, func(c net.Conn) error {
-		defer c.Close()
-		return proto.WriteResponse(c, proto.Response{Code: proto.CodeBusy, Error: "server busy: 200 sessions, try again later"})
-	})
-	cfg, _ := ClientConfig(p.cert, "127.0.0.1")
-	_, err := Client(context.Background(), dial(t, addr), cfg, testTimeout)
-	if !errors.Is(err, ErrPlainAnswer) || !strings.Contains(err.Error(), "server busy: 200 sessions") {
-		t.Fatalf("err = %v, want ErrPlainAnswer with the server's message", err)
+// writePKI writes a certificate valid from notBefore to notAfter for hosts.
+func writePKI(t *testing.T, notBefore, notAfter time.Time, hosts ...string) pki {
+	t.Helper()
+	certPEM, keyPEM, err := generate(hosts, notBefore, notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := pki{cert: filepath.Join(dir, "cert.pem"), key: filepath.Join(dir, "key.pem")}
+	os.WriteFile(p.cert, certPEM, 0o644)
+	os.WriteFile(p.key, keyPEM, 0o600)
+	return p
+}
+
+// TestAttack8_CertificateErrorsSayWhatIsWrong: an expired certificate is
+// reported as expired, not as signed by another CA; a certificate no
+// authority vouches for, without -tls-ca, does not speak of a CA "given
+// with -tls-ca" but says to give one.
+func TestAttack8_CertificateErrorsSayWhatIsWrong(t *testing.T) {
+	expired := writePKI(t, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour), "127.0.0.1")
+	addr, errs := tlsEcho(t, expired)
+	cfg, err := ClientConfig(expired.cert, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Client(context.Background(), dial(t, addr), cfg, testTimeout)
+	if !errors.Is(err, ErrServerNotTrusted) || !strings.Contains(err.Error(), "expired") || strings.Contains(err.Error(), "not signed") {
+		t.Errorf("an expired certificate: %v; want it called expired", err)
 	}
 	serverErr(t, errs)
-}
 
-func TestPlainReply(t *testing.T) {
-	refuse, _ := frame.EncodeHeader(proto.Response{Code: Code, Error: MsgNoTLS}, 0)
-	ok, _ := frame.EncodeHeader(proto.Response{OK: true}, 0)
-	for _, tc := range []struct {
-		name string
-		b    []byte
-		code string
-		good bool
-	}{
-		{"refusal", refuse, Code, true},
-		{"truncated", refuse[:len(refuse)-1], "", false},
-		{"success is not a failure", ok, "", false},
-		{"short", []byte{1, 0}, "", false},
-		{"huge length", []byte{0xff, 0xff, 0xff, 0x7f, '{'}, "", false},
-		{"HTTP", []byte("HTTP/1.1 400 Bad Request\r\n"), "", false},
-	} {
-		code, _, good := plainReply(tc.b)
-		if code != tc.code || good != tc.good {
-			t.Errorf("%s: code %q ok %v, want %q %v", tc.name, code, good, tc.code, tc.good)
-		}
+	p := newPKI(t, "127.0.0.1")
+	addr, errs = tlsEcho(t, p)
+	cfg, err = ClientConfig("", "127.0.0.1") // the system's roots: no -tls-ca
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func FuzzPlainReply(f *testing.F) {
-	refuse, _ := frame.EncodeHeader(proto.Response{Code: Code, Error: MsgNoTLS}, 0)
-	f.Add(refuse)
-	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05})
-	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		plainReply(b) // must not panic on anything a server sends
-	})
+	_, err = Client(context.Background(), dial(t, addr), cfg, testTimeout)
+	if !errors.Is(err, ErrServerNotTrusted) || strings.Contains(err.Error(), "given with -tls-ca") || !strings.Contains(err.Error(), "-tls-ca FILE") {
+		t.Errorf("an unknown authority without -tls-ca: %v; want advice to give one", err)
+	}
+	serverErr(t, errs)
 }

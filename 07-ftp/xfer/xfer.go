@@ -5,6 +5,8 @@
 package xfer
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"hash"
 	"io"
@@ -69,3 +71,22 @@ func Copy(dst io.Writer, src io.Reader, h hash.Hash, stop func(error) bool) (n i
 		}
 	}
 }
+
+// HashPrefix reads the first n bytes of r (with ReadAt: a file's offset
+// does not move) and returns a SHA-256 hash that has absorbed them, ready
+// to absorb what follows, and their digest in lower-case hex. Both ends of
+// a resumed transfer use it to prove that a part is a prefix of the file.
+func HashPrefix(r io.ReaderAt, n int64) (hash.Hash, string, error) {
+	h := sha256.New()
+	m, err := io.Copy(h, io.NewSectionReader(r, 0, n))
+	if err == nil && m < n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return h, Hex(h), nil
+}
+
+// Hex returns the digest of h in lower-case hex.
+func Hex(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gosockets/tutorial/06-concurrency/socketserver"
+	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/lineedit"
 	"github.com/gosockets/tutorial/07-ftp/server"
@@ -22,22 +22,21 @@ import (
 // pseudo-terminal).
 func TestTabCompletion(t *testing.T) {
 	data := t.TempDir()
-	srv := server.New(data, nil)
-	if err := srv.Accounts.Add("tab", "pw", 1<<20); err != nil {
+	if err := accounts.Open(data).Add("tab", "pw", 1<<20); err != nil {
 		t.Fatal(err)
 	}
+	srv := &server.Server{DataDir: data, IdleTimeout: e2eTimeout}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss := &socketserver.Server{Handler: srv, IdleTimeout: e2eTimeout}
 	errc := make(chan error, 1)
-	go func() { errc <- ss.Serve(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 		defer cancel()
-		ss.Shutdown(ctx)
-		if err := <-errc; !errors.Is(err, socketserver.ErrServerClosed) {
+		srv.Shutdown(ctx)
+		if err := <-errc; !errors.Is(err, server.ErrServerClosed) {
 			t.Error(err)
 		}
 	}()
@@ -60,7 +59,7 @@ func TestTabCompletion(t *testing.T) {
 	}
 	t.Chdir(local)
 
-	sh := &shell{c: c}
+	sh := &shell{link: link{c: c}}
 	comp := sh.completer()
 	for _, tt := range []struct {
 		line string

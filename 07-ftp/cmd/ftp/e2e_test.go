@@ -577,8 +577,16 @@ func TestReq9_PerUserQuota(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(users), "\n") {
 		rows = append(rows, strings.Join(strings.Fields(line), " "))
 	}
-	if want := "NAME QUOTA USED|demo 104857600 0|large 2048 1500|small 1024 0"; strings.Join(rows, "|") != want {
+	if want := "NAME QUOTA USED FILES MAX-FILES|demo 104857600 0 0 10000|large 2048 1500 1 10000|small 1024 0 0 10000"; strings.Join(rows, "|") != want {
 		t.Errorf("ftpd users printed:\n%s\nwant rows %q", users, want)
+	}
+	// A user directory that cannot be read does not hide the others.
+	os.RemoveAll(filepath.Join(d.data, "users", "small"))
+	os.WriteFile(filepath.Join(d.data, "users", "small"), nil, 0o644)
+	_, ftpd := build(t)
+	out, err := exec.Command(ftpd, "users", "-data", d.data).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "large       2048  1500") || !strings.Contains(string(out), "ftpd: cannot measure the usage of small") {
+		t.Errorf("ftpd users with a broken user directory: %v\n%s", err, out)
 	}
 }
 
@@ -655,10 +663,13 @@ func TestBadInputSessionGoesOn(t *testing.T) {
 // TestAdminCommands: passwd changes the password, userdel removes the
 // account, users lists name, quota and usage.
 func TestAdminCommands(t *testing.T) {
-	d := startDaemon(t, "")
-	out := d.admin(t, "first\n", "useradd", "-quota", "5MiB", "kim")
-	if out != "added user kim with a quota of 5 MiB\n" {
+	d := startDaemon(t, "", "-login-delay", "1ns") // the old password fails, the new one follows at once
+	out := d.admin(t, "first\n", "useradd", "-quota", "5MiB", "-files", "300", "kim")
+	if out != "added user kim with a quota of 5 MiB and 300 files\n" {
 		t.Errorf("useradd printed %q", out)
+	}
+	if r := ftp(t, t.TempDir(), d.addr, "kim", "first", "quota\n"); !strings.Contains(r.stdout, "0 of 300 files, directories and part files") {
+		t.Errorf("kim's quota: %q", r.stdout)
 	}
 	d.admin(t, "second\n", "passwd", "kim")
 	if r := ftp(t, t.TempDir(), d.addr, "kim", "first", "pwd\n"); r.code != 1 {
@@ -721,17 +732,79 @@ func TestClientConnectionErrors(t *testing.T) {
 	}
 }
 
-// TestServerBusyOverMaxConns: with -max-conns 1 and one connection open, the
-// next client is told the server is busy, in one line, with exit status 1.
+// TestServerBusyOverMaxConns: with -max-conns 1 and one session logged in,
+// the next client is told the server is busy, in one line, with exit
+// status 1. (A connection that has not logged in does not take a session's
+// place: see TestAttack1_UnauthenticatedFloodDoesNotLockUsersOut.)
 func TestServerBusyOverMaxConns(t *testing.T) {
 	d := startDaemon(t, "", "-max-conns", "1")
-	hold, err := net.DialTimeout("tcp", d.addr, e2eTimeout)
+	bin, _ := build(t)
+	hold := exec.Command(bin, "-addr", d.addr, "-user", "demo")
+	hold.Env = append(os.Environ(), "FTP_PASSWORD="+d.demoPW)
+	stdin, err := hold.StdinPipe() // open until the test ends: the session stays
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hold.Close()
+	if err := hold.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); hold.Wait() }()
+	d.waitLog(t, "msg=login")
 	r := ftp(t, t.TempDir(), d.addr, "demo", d.demoPW, "pwd\n")
 	if r.code != 1 || r.stderr != "ftp: server busy: too many sessions, try again later\n" {
 		t.Errorf("exit %d, stderr %q; want the busy message", r.code, r.stderr)
+	}
+}
+
+// TestMoveQuotedNamesAndLsL: names with spaces go in quotes; mv renames a
+// file and moves it into a directory, its verified checksum follows it (the
+// get after the moves is served from it), and the quota does not change;
+// ls -l is the long listing ls always prints; another option is refused
+// in one line.
+func TestMoveQuotedNamesAndLsL(t *testing.T) {
+	d := startDaemon(t, "")
+	dir := t.TempDir()
+	_, sum := randomFile(t, dir, "my notes.txt", 1000)
+	r := ftp(t, dir, d.addr, "demo", d.demoPW, strings.Join([]string{
+		`mkdir "old notes"`,
+		`put "my notes.txt"`,
+		`quota`,
+		`mv "my notes.txt" 'old notes'`,
+		`ls "old notes"`,
+		`mv "old notes/my notes.txt" renamed.txt`,
+		`mv renamed.txt 'old notes'`,
+		`cd 'old notes'`,
+		`get renamed.txt back.txt`,
+		`ls -l`,
+		`ls -x`,
+		`mv nothing-here x`,
+		`quota`,
+	}, "\n")+"\n")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (ls -x and the mv of a missing name fail)", r.code)
+	}
+	wantErr := "error: ls: unknown option -x (ls always lists type, size, time and name; -l is accepted and changes nothing)\n" +
+		"error: mv nothing-here: no such file or directory\n"
+	if r.stderr != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, wantErr)
+	}
+	for _, want := range []string{
+		"put my notes.txt -> /my notes.txt: 1000 bytes",
+		"  'my notes.txt'\n",
+		"get renamed.txt -> back.txt: 1000 bytes",
+		"  renamed.txt\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "used 1000 of 104857600 bytes"); n != 2 {
+		t.Errorf("quota before and after the moves: %d of 2 say 1000 bytes used:\n%s", n, r.stdout)
+	}
+	if got := fileSHA(t, filepath.Join(dir, "back.txt")); got != sum {
+		t.Errorf("the moved file came back with sha256 %s, want %s", got, sum)
+	}
+	if line := d.waitLog(t, "msg=get"); !strings.Contains(line, "cached_sum=true") {
+		t.Errorf("the get after the moves did not use the recorded checksum: %s", line)
 	}
 }

@@ -18,9 +18,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -29,80 +26,74 @@ import (
 	"github.com/gosockets/tutorial/07-ftp/client"
 	"github.com/gosockets/tutorial/07-ftp/lineedit"
 	"github.com/gosockets/tutorial/07-ftp/progress"
-	"github.com/gosockets/tutorial/07-ftp/quota"
 	"github.com/gosockets/tutorial/07-ftp/tlsconf"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C (SIGINT) is the shell's: it interrupts the command running.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errCommandsFailed) {
-			fmt.Fprintln(os.Stderr, "ftp:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	var u usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return
+	case errors.As(err, &u):
+		fmt.Fprintln(os.Stderr, "ftp:", err)
+		os.Exit(2)
+	case !errors.Is(err, errCommandsFailed):
+		fmt.Fprintln(os.Stderr, "ftp:", err)
 	}
+	os.Exit(1)
 }
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ error }
 
 // errCommandsFailed reports that at least one command failed; each failure
 // has been printed already.
 var errCommandsFailed = errors.New("some commands failed")
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("ftp", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	addr := fl.String("addr", "127.0.0.1:2121", "server address")
-	user := fl.String("user", "", "user name (required)")
-	timeout := fl.Duration("timeout", time.Minute, "give up when the server sends nothing for this long")
-	useTLS := fl.Bool("tls", false, "connect with TLS 1.3 (the server runs with -tls-cert)")
-	tlsCA := fl.String("tls-ca", "", "trust the server certificate in this file (from ftpd gencert); implies -tls")
-	showProgress := fl.Bool("progress", false, "print progress lines for put and get when stderr is not a terminal (on a terminal a bar is always shown)")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if *user == "" || fl.NArg() > 0 {
-		fl.Usage()
-		return errors.New("usage: ftp [-addr HOST:PORT] -user NAME")
-	}
-	password := getenv("FTP_PASSWORD")
-	if password == "" {
-		f, ok := stdin.(*os.File)
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return errors.New("no password: set FTP_PASSWORD or run on a terminal")
-		}
-		fmt.Fprintf(stderr, "Password for %s: ", *user)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return err
-		}
-		password = string(b)
-	}
-	var tlsCfg *tls.Config
-	if *useTLS || *tlsCA != "" {
-		host, _, err := net.SplitHostPort(*addr)
-		if err != nil {
-			return fmt.Errorf("bad address %q: %w", *addr, err)
-		}
-		if tlsCfg, err = tlsconf.ClientConfig(*tlsCA, host); err != nil {
-			return err
-		}
-	}
-	c, err := client.DialTLS(ctx, *addr, *timeout, tlsCfg)
+	opt, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	// Ctrl-C interrupts a transfer in progress: the connection is closed,
-	// the part files stay, and the same command resumes later.
-	stopAbort := context.AfterFunc(ctx, c.Abort)
-	defer stopAbort()
-	if err := c.Login(*user, password); err != nil {
+	password, err := readPassword(opt.user, getenv, stdin, stderr)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "logged in as %s\n", *user)
-
-	sh := &shell{c: c, out: stdout, errOut: stderr, mode: progress.ChooseMode(progress.IsTerminal(stderr), *showProgress)}
+	tlsCfg, err := opt.tlsConfig()
+	if err != nil {
+		return err
+	}
+	sh := &shell{out: stdout, errOut: stderr, mode: progress.ChooseMode(progress.IsTerminal(stderr), opt.progress)}
+	sh.dial = func(ctx context.Context) (*client.Client, error) {
+		c, err := client.DialTLS(ctx, opt.addr, opt.timeout, tlsCfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Login(opt.user, password); err != nil {
+			c.Abort()
+			return nil, err
+		}
+		return c, nil
+	}
+	if err := sh.connect(ctx); err != nil {
+		return err
+	}
+	defer sh.close()
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
+	// Ctrl-C interrupts the command running: the connection is closed at
+	// once (a transfer keeps its part files), the shell logs in again and
+	// the same command resumes. SIGTERM, or Ctrl-C between commands, ends
+	// the session.
+	stopAbort := context.AfterFunc(ctx, sh.abort)
+	defer stopAbort()
+	stopWatch := sh.watchInterrupts(quit)
+	defer stopWatch()
+	fmt.Fprintf(stdout, "logged in as %s\n", opt.user)
 	// On a terminal: prompt, line editing, history and Tab completion of
 	// commands, local and remote names; otherwise plain lines.
 	rd, err := lineedit.New(stdin, stdout, lineedit.Config{Prompt: "ftp> ", Complete: sh.completer()})
@@ -110,267 +101,65 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	defer rd.Close()
-	for ctx.Err() == nil {
-		line, err := rd.ReadLine()
-		switch {
-		case errors.Is(err, lineedit.ErrInterrupt):
-			continue // Ctrl-C at the prompt drops the line, as a shell does
-		case errors.Is(err, lineedit.ErrLineTooLong):
-			sh.failed = true
-			fmt.Fprintln(stderr, "error:", err)
-			continue
-		case errors.Is(err, io.EOF):
-		case err != nil:
-			return err
+	return sh.loop(ctx, rd)
+}
+
+// options are the command line's.
+type options struct {
+	addr, user string
+	timeout    time.Duration
+	useTLS     bool
+	tlsCA      string
+	progress   bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fl := flag.NewFlagSet("ftp", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.addr, "addr", "127.0.0.1:2121", "server address")
+	fl.StringVar(&o.user, "user", "", "user name (required)")
+	fl.DurationVar(&o.timeout, "timeout", time.Minute, "give up when the server sends nothing for this long")
+	fl.BoolVar(&o.useTLS, "tls", false, "connect with TLS 1.3 (the server runs with -tls-cert)")
+	fl.StringVar(&o.tlsCA, "tls-ca", "", "trust the server certificate in this file (from ftpd gencert); implies -tls")
+	fl.BoolVar(&o.progress, "progress", false, "print progress lines for put and get when stderr is not a terminal (on a terminal a bar is always shown)")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
 		}
-		if err != nil {
-			break
-		}
-		quit, err := sh.exec(line)
-		if err != nil {
-			sh.failed = true
-			if ctx.Err() != nil {
-				fmt.Fprintln(stderr, "interrupted: run the same command again to resume")
-				return errCommandsFailed
-			}
-			fmt.Fprintln(stderr, "error:", err)
-			if errors.Is(err, client.ErrConn) {
-				return errCommandsFailed
-			}
-		}
-		if quit {
-			break
-		}
+		return o, usageError{err}
 	}
-	if sh.failed {
-		return errCommandsFailed
+	if o.user == "" || fl.NArg() > 0 {
+		fl.Usage()
+		return o, usageError{errors.New("usage: ftp [-addr HOST:PORT] -user NAME")}
 	}
-	return nil
+	return o, nil
 }
 
-type shell struct {
-	c           *client.Client
-	out, errOut io.Writer
-	failed      bool
-	mode        progress.Mode
-	// now is the progress clock; nil means time.Now.
-	now func() time.Time
-}
-
-type command struct {
-	name     string
-	min, max int
-	usage    string
-	help     string
-	fn       func(sh *shell, args []string) error
-}
-
-var commands []command
-
-func init() {
-	commands = []command{
-		{"pwd", 0, 0, "pwd", "print the remote directory", (*shell).pwd},
-		{"cd", 1, 1, "cd DIR", "change the remote directory", (*shell).cd},
-		{"ls", 0, 1, "ls [DIR]", "list a remote directory: type, size, modification time, name", (*shell).ls},
-		{"mkdir", 1, 1, "mkdir DIR", "make a remote directory", (*shell).mkdir},
-		{"put", 1, 3, "put LOCAL [REMOTE]", "upload a file (checked with SHA-256); resumes an interrupted one (put -fresh starts over)", (*shell).put},
-		{"get", 1, 3, "get REMOTE [LOCAL]", "download a file (checked with SHA-256); resumes from LOCAL.part (get -fresh starts over)", (*shell).get},
-		{"rm", 1, 1, "rm PATH", "remove a remote file or empty directory", (*shell).rm},
-		{"quota", 0, 0, "quota", "show your disk usage and limit", (*shell).quota},
-		{"help", 0, 0, "help", "list the commands", (*shell).help},
-		{"quit", 0, 0, "quit", "end the session", nil},
+// tlsConfig returns the TLS configuration the flags ask for, or nil.
+func (o options) tlsConfig() (*tls.Config, error) {
+	if !o.useTLS && o.tlsCA == "" {
+		return nil, nil
 	}
-}
-
-// exec runs one line. It reports whether the session should end.
-func (sh *shell) exec(line string) (bool, error) {
-	args := strings.Fields(line)
-	if len(args) == 0 || strings.HasPrefix(args[0], "#") {
-		return false, nil
-	}
-	for _, cmd := range commands {
-		if cmd.name != args[0] {
-			continue
-		}
-		if n := len(args) - 1; n < cmd.min || n > cmd.max {
-			return false, fmt.Errorf("usage: %s", cmd.usage)
-		}
-		if cmd.fn == nil {
-			return true, nil
-		}
-		return false, cmd.fn(sh, args[1:])
-	}
-	return false, fmt.Errorf("unknown command %q (try help)", args[0])
-}
-
-func arg(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
-}
-
-func (sh *shell) pwd([]string) error {
-	p, err := sh.c.Pwd()
-	if err == nil {
-		fmt.Fprintln(sh.out, p)
-	}
-	return err
-}
-
-func (sh *shell) cd(args []string) error {
-	_, err := sh.c.Cd(args[0])
-	return err
-}
-
-func (sh *shell) ls(args []string) error {
-	entries, err := sh.c.List(arg(args, 0))
+	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("bad address %q: %w", o.addr, err)
 	}
-	for _, e := range entries {
-		name := e.Name
-		if e.Type == "dir" {
-			name += "/"
-		}
-		fmt.Fprintf(sh.out, "%-4s %12d  %s  %s\n", e.Type, e.Size, e.ModTime.Local().Format("2006-01-02 15:04"), name)
-	}
-	return nil
+	return tlsconf.ClientConfig(o.tlsCA, host)
 }
 
-func (sh *shell) mkdir(args []string) error { return sh.c.Mkdir(args[0]) }
-func (sh *shell) rm(args []string) error    { return sh.c.Remove(args[0]) }
-
-// completer completes command names, then local or remote paths
-// depending on the command and the position of the word.
-func (sh *shell) completer() lineedit.Completer {
-	names := make([]string, len(commands))
-	for i, c := range commands {
-		names[i] = c.name
+// readPassword returns the password from FTP_PASSWORD, else from a prompt
+// without echo on a terminal.
+func readPassword(user string, getenv func(string) string, stdin io.Reader, stderr io.Writer) (string, error) {
+	if pw := getenv("FTP_PASSWORD"); pw != "" {
+		return pw, nil
 	}
-	remote := func(dir string) ([]string, error) {
-		ents, err := sh.c.List(dir)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]string, 0, len(ents))
-		for _, e := range ents {
-			if e.Type == "dir" {
-				out = append(out, e.Name+"/")
-			} else {
-				out = append(out, e.Name)
-			}
-		}
-		return out, nil
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("no password: set FTP_PASSWORD or run on a terminal")
 	}
-	local := func(dir string) ([]string, error) {
-		d := dir
-		if d == "" {
-			d = "."
-		}
-		ents, err := os.ReadDir(d)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]string, 0, len(ents))
-		for _, e := range ents {
-			if e.IsDir() {
-				out = append(out, e.Name()+"/")
-			} else {
-				out = append(out, e.Name())
-			}
-		}
-		return out, nil
-	}
-	return lineedit.Words(names, func(cmd string, n int, word string) []string {
-		switch {
-		case n == 1 && (cmd == "get" || cmd == "cd" || cmd == "ls" || cmd == "rm"), n == 2 && cmd == "put":
-			return lineedit.Paths(word, remote)
-		case n == 1 && cmd == "put", n == 2 && cmd == "get":
-			return lineedit.Paths(word, local)
-		}
-		return nil
-	})
-}
-
-// transferArgs splits the arguments of put and get: an optional -fresh,
-// then one or two names.
-func transferArgs(cmd string, args []string) (fresh bool, names []string, err error) {
-	if len(args) > 0 && args[0] == "-fresh" {
-		fresh, args = true, args[1:]
-	}
-	if len(args) < 1 || len(args) > 2 || strings.HasPrefix(args[0], "-") {
-		return false, nil, fmt.Errorf("usage: %s", map[string]string{"put": "put LOCAL [REMOTE]", "get": "get REMOTE [LOCAL]"}[cmd])
-	}
-	return fresh, args, nil
-}
-
-// transfer runs a put or a get with a progress report on stderr and prints
-// its outcome.
-func (sh *shell) transfer(cmd string, args []string, do func(a, b string, o client.Options) (client.Result, error)) error {
-	fresh, names, err := transferArgs(cmd, args)
-	if err != nil {
-		return err
-	}
-	var rep *progress.Reporter
-	o := client.Options{Fresh: fresh, Progress: func(size, offset int64) io.Writer {
-		rep = progress.New(sh.errOut, progress.Options{Mode: sh.mode, Description: path.Base(filepath.ToSlash(names[0])), Total: size, Start: offset, Now: sh.now})
-		return rep
-	}}
-	start := time.Now()
-	r, err := do(names[0], arg(names, 1), o)
-	if rep != nil {
-		if err != nil {
-			rep.Abort()
-		} else {
-			rep.Finish()
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if r.Discarded > 0 {
-		why := "it did not match this file"
-		if fresh {
-			why = "-fresh"
-		}
-		fmt.Fprintf(sh.errOut, "note: %s: discarded a part of %d bytes from an earlier attempt (%s) and started over\n", names[0], r.Discarded, why)
-	}
-	resumed := ""
-	if r.Offset > 0 {
-		resumed = fmt.Sprintf(" (resumed at %d, sent %d)", r.Offset, r.Sent)
-	}
-	fmt.Fprintf(sh.out, "%s %s -> %s: %d bytes in %s%s, sha256 %s verified\n", cmd, names[0], r.Path, r.Size, time.Since(start).Round(time.Millisecond), resumed, r.SHA256)
-	return nil
-}
-
-func (sh *shell) put(args []string) error { return sh.transfer("put", args, sh.c.PutWith) }
-func (sh *shell) get(args []string) error { return sh.transfer("get", args, sh.c.GetWith) }
-
-func (sh *shell) quota([]string) error {
-	used, limit, err := sh.c.Quota()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(sh.out, "used %d of %d bytes (%s of %s), %d bytes free\n", used, limit, human(used), quota.FormatSize(limit), max(limit-used, 0))
-	return nil
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func (sh *shell) help([]string) error {
-	for _, cmd := range commands {
-		fmt.Fprintf(sh.out, "  %-20s %s\n", cmd.usage, cmd.help)
-	}
-	return nil
+	fmt.Fprintf(stderr, "Password for %s: ", user)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(stderr)
+	return string(b), err
 }

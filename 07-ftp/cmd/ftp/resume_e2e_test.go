@@ -11,16 +11,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gosockets/tutorial/07-ftp/internal/faultproxy"
 )
 
-// relay forwards one connection to a target and, once after bytes have
-// gone up, stops forwarding (the client's writes back up; nothing is cut)
-// until release is closed; then it closes both sides. It lets a test catch
-// a real binary in the middle of an upload.
+// relay forwards connections to a target. On the first, once after bytes
+// have gone up, it stops forwarding (the client's writes back up; nothing
+// is cut) until release is closed; then it closes both sides. It lets a
+// test catch a real binary in the middle of an upload. Later connections
+// (a client that logs in again after Ctrl-C) are forwarded as they are.
 type relay struct {
 	addr    string
 	reached chan struct{}
@@ -34,7 +36,7 @@ func startRelay(t *testing.T, target string, after int64) *relay {
 		t.Fatal(err)
 	}
 	r := &relay{addr: ln.Addr().String(), reached: make(chan struct{}), release: make(chan struct{})}
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		select {
 		case <-r.release:
@@ -42,33 +44,46 @@ func startRelay(t *testing.T, target string, after int64) *relay {
 			close(r.release)
 		}
 		ln.Close()
-		<-done
+		wg.Wait()
 	})
-	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { r.forward(c, target, after, n == 0) })
 		}
-		defer c.Close()
-		s, err := net.DialTimeout("tcp", target, e2eTimeout)
-		if err != nil {
-			return
-		}
-		defer s.Close()
-		c.SetDeadline(time.Now().Add(e2eTimeout))
-		s.SetDeadline(time.Now().Add(e2eTimeout))
-		down := make(chan struct{})
-		go func() { io.Copy(c, s); close(down) }()
-		if _, err := io.CopyN(s, c, after); err == nil {
-			close(r.reached)
-		}
-		<-r.release
-		c.Close()
-		s.Close()
-		<-down
-	}()
+	})
 	return r
+}
+
+// forward relays c to target; with stall, it stops after `after` bytes up
+// until release.
+func (r *relay) forward(c net.Conn, target string, after int64, stall bool) {
+	defer c.Close()
+	s, err := net.DialTimeout("tcp", target, e2eTimeout)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	c.SetDeadline(time.Now().Add(e2eTimeout))
+	s.SetDeadline(time.Now().Add(e2eTimeout))
+	down := make(chan struct{})
+	go func() { io.Copy(c, s); close(down) }()
+	if !stall {
+		io.Copy(s, c)
+		s.(*net.TCPConn).CloseWrite()
+		<-down
+		return
+	}
+	if _, err := io.CopyN(s, c, after); err == nil {
+		close(r.reached)
+	}
+	<-r.release
+	c.Close()
+	s.Close()
+	<-down
 }
 
 func (r *relay) wait(t *testing.T) {

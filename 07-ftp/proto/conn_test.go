@@ -1,0 +1,86 @@
+package proto
+
+import (
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestHeaderTimeoutIsNotRenewedByTrickledBytes: once a header's first
+// byte is in, the whole header must arrive within HeaderTimeout, however
+// often bytes trickle in.
+func TestHeaderTimeoutIsNotRenewedByTrickledBytes(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := NewConn(a)
+	c.ReadTimeout = time.Hour
+	c.HeaderTimeout = 200 * time.Millisecond
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		b.Write([]byte{0x40, 0, 0, 0}) // a 64-byte header, then a byte every 20 ms
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := b.Write([]byte{' '}); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { _, _, err := c.ReadRequest(); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("ReadRequest of a trickled header = %v, want a deadline error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a trickled header kept ReadRequest waiting")
+	}
+}
+
+// TestConnLeavesTheCallersDeadlineAlone: a Conn with no timeouts of its
+// own does not clear a deadline its caller set on the connection.
+func TestConnLeavesTheCallersDeadlineAlone(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	a.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	done := make(chan error, 1)
+	go func() { _, _, err := NewConn(a).ReadResponse(); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("ReadResponse = %v, want the caller's deadline to hold", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller's deadline was cleared")
+	}
+}
+
+// TestDeadlineBoundsEveryRead: SetDeadline bounds a read whatever
+// ReadTimeout says, and the zero time lifts it.
+func TestDeadlineBoundsEveryRead(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := NewConn(a)
+	c.ReadTimeout = time.Hour
+	c.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, _, err := c.ReadRequest(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("ReadRequest under a past deadline = %v", err)
+	}
+	c.SetDeadline(time.Time{})
+	go NewConn(b).WriteRequest(Request{Op: OpPwd})
+	if req, _, err := c.ReadRequest(); err != nil || req.Op != OpPwd {
+		t.Errorf("ReadRequest after the deadline was lifted = %+v, %v", req, err)
+	}
+}
