@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/xdg-go/scram"
@@ -27,6 +29,36 @@ var ErrConn = errors.New("connection to server lost")
 
 // ErrDial is wrapped by the error of a dial that did not reach the server.
 var ErrDial = errors.New("cannot reach server")
+
+// DialError is the error of a dial that did not reach the server. Its
+// message is one line in the words every chapter's client uses: "no server
+// at ADDR (connection refused): is the server running?", "bad address
+// "ADDR": REASON", "no reply from ADDR within 1m0s", or "cannot reach
+// server: REASON". It matches ErrDial and the error of the dial.
+type DialError struct {
+	Addr    string
+	Timeout time.Duration
+	Err     error
+}
+
+func (e *DialError) Error() string {
+	var addrErr *net.AddrError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		return "no server at " + e.Addr + " (connection refused): is the server running?"
+	case errors.As(e.Err, &addrErr):
+		return fmt.Sprintf("bad address %q: %s", e.Addr, addrErr.Err)
+	case errors.As(e.Err, &dnsErr):
+		return fmt.Sprintf("bad address %q: %s", e.Addr, dnsErr.Err)
+	case errors.Is(e.Err, os.ErrDeadlineExceeded), errors.Is(e.Err, context.DeadlineExceeded):
+		return fmt.Sprintf("no reply from %s within %v", e.Addr, e.Timeout)
+	}
+	return fmt.Sprintf("%v: %v", ErrDial, e.Err)
+}
+
+// Unwrap returns ErrDial and the error of the dial.
+func (e *DialError) Unwrap() []error { return []error{ErrDial, e.Err} }
 
 // minIterations is the fewest PBKDF2 iterations the client accepts from a
 // server's SCRAM challenge: RFC 7677's minimum. A server that asks for
@@ -58,7 +90,7 @@ func DialTLS(ctx context.Context, addr string, timeout time.Duration, cfg *tls.C
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDial, err)
+		return nil, &DialError{Addr: addr, Timeout: timeout, Err: err}
 	}
 	if cfg != nil {
 		tc, err := tlsconf.Client(ctx, conn, cfg, min(timeout, 10*time.Second))
