@@ -1,7 +1,7 @@
 """A framing server written the way the course notes write theirs.
 
 struct.pack('i') for the length, a json header holding data_size, and the
-data_size loop, as in the notes, with three of the notes' bugs fixed where
+data_size loop, as in the notes, with four of the notes' bugs fixed where
 marked "fixed" (see chapter 04's README). It serves one connection: it
 prints each message as "message N: DATA" and replies with a frame that
 carries the message back, then exits when the client leaves.
