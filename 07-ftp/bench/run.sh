@@ -28,7 +28,9 @@
 #
 # usage: bench/run.sh [SIZE_MiB (default 512)] [RUNS (default 5)]
 # env:   TOOLS="copy ours vsftpd" (the rows, in that order), KEEP=1 (keep the
-#        work directory, with GNU time outputs and server logs)
+#        work directory, with GNU time outputs and server logs), BASE=DIR
+#        with TOOLS="base ours": the ftp and ftpd binaries in DIR (an earlier
+#        build) as the row "base", to compare two builds in the same run
 # needs: go, /usr/bin/time, vsftpd and curl (apt-get install -y vsftpd curl
 #        time), root (vsftpd); loopback only.
 set -euo pipefail
@@ -99,30 +101,38 @@ copy_put() {
 }
 copy_get() { copy_put; }
 
-# ---- ours: ftpd + ftp ----
-ours_start() {
-  printf 'benchpw\n' | "$W/bin/ftpd" useradd -data "$W/ours" -quota 64GiB bench >/dev/null
-  /usr/bin/time -v -o "$W/ours-server.time" "$W/bin/ftpd" -addr 127.0.0.1:0 -data "$W/ours" 2>"$W/ours.log" &
-  OURS_TIME=$!
-  pids+=("$OURS_TIME")
-  wait_for "$W/ours.log" 'msg=serving'
-  OURS_ADDR=$(sed -n 's/.*msg=serving addr=\([^ ]*\).*/\1/p' "$W/ours.log")
-  OURS_PID=$(pgrep -P "$OURS_TIME")
+# ---- ours: ftpd + ftp (and base: the same from the build in $BASE) ----
+declare -A BIN ADDR SRVPID SRVTIME
+BIN[ours]=$W/bin
+BIN[base]=${BASE:-}
+ftpd_start() { # ftpd_start ROW
+  local r=$1
+  printf 'benchpw\n' | "${BIN[$r]}/ftpd" useradd -data "$W/$r" -quota 64GiB bench >/dev/null
+  /usr/bin/time -v -o "$W/$r-server.time" "${BIN[$r]}/ftpd" -addr 127.0.0.1:0 -data "$W/$r" 2>"$W/$r.log" &
+  SRVTIME[$r]=$!
+  pids+=("${SRVTIME[$r]}")
+  wait_for "$W/$r.log" 'msg=serving'
+  ADDR[$r]=$(sed -n 's/.*msg=serving addr=\([^ ]*\).*/\1/p' "$W/$r.log")
+  SRVPID[$r]=$(pgrep -P "${SRVTIME[$r]}")
   # the file to get, stored by an upload (its SHA-256 is then recorded)
-  echo "put $SRC big.bin" | FTP_PASSWORD=benchpw "$W/bin/ftp" -addr "$OURS_ADDR" -user bench >/dev/null
+  ftp_cmd "$r" "put $SRC big.bin" >/dev/null
 }
-ours_pid() { echo "$OURS_PID"; }
-ours_stop() { kill -INT "$OURS_PID"; wait "$OURS_TIME" || true; }
-ours_put() {
-  rm -f "$W/ours/users/bench/files/up.bin"
-  echo "put $SRC up.bin" | FTP_PASSWORD=benchpw /usr/bin/time -v -o "$W/cli.time" "$W/bin/ftp" -addr "$OURS_ADDR" -user bench >/dev/null
-  OUT=$W/ours/users/bench/files/up.bin
+ftp_cmd() { echo "$2" | FTP_PASSWORD=benchpw /usr/bin/time -v -o "$W/cli.time" "${BIN[$1]}/ftp" -addr "${ADDR[$1]}" -user bench; }
+ftpd_stop() { kill -INT "${SRVPID[$1]}"; wait "${SRVTIME[$1]}" || true; }
+ftpd_put() {
+  OUT=$W/$1/users/bench/files/up.bin
+  rm -f "$OUT"
+  ftp_cmd "$1" "put $SRC up.bin" >/dev/null
 }
-ours_get() {
-  rm -f "$W/down.bin"
-  echo "get big.bin $W/down.bin" | FTP_PASSWORD=benchpw /usr/bin/time -v -o "$W/cli.time" "$W/bin/ftp" -addr "$OURS_ADDR" -user bench >/dev/null
+ftpd_get() {
   OUT=$W/down.bin
+  rm -f "$OUT"
+  ftp_cmd "$1" "get big.bin $OUT" >/dev/null
 }
+for r in ours base; do
+  for f in start stop put get; do eval "${r}_$f() { ftpd_$f $r; }"; done
+  eval "${r}_pid() { echo \"\${SRVPID[$r]}\"; }"
+done
 
 # ---- vsftpd + curl ----
 vsftpd_start() {
@@ -227,7 +237,7 @@ stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR]=$1} END {m = NR %
 # pergib "x y z": median CPU seconds per GiB
 pergib() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk -v n="$SIZE_MIB" '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f", m * 1024 / n}'; }
 maxmib() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tail -1 | awk '{printf "%.1f", $1 / 1024}'; }
-declare -A LABEL=([copy]="copy: tcpcopy + fsync" [ours]="ours: ftp + ftpd" [vsftpd]="curl + vsftpd + sync -d")
+declare -A LABEL=([copy]="copy: tcpcopy + fsync" [ours]="ours: ftp + ftpd" [base]="base: ftp + ftpd in \$BASE" [vsftpd]="curl + vsftpd + sync -d")
 
 echo
 echo "== ${SIZE_MIB} MiB over loopback, durable; median (min-max) of $RUNS runs after a warm-up round"
@@ -235,7 +245,7 @@ printf '%-26s %-18s %-18s %-15s %-15s %s\n' "" "put MiB/s" "get MiB/s" "put CPU 
 printf '%-26s %-18s %-18s %-15s %-15s %s\n' "" "" "" "client server" "client server" "client server"
 for t in "${TOOLS[@]}"; do
   srss=-
-  [ "$t" = ours ] && srss=$(maxmib "$(rss_kib "$W/ours-server.time")")
+  [ -f "$W/$t-server.time" ] && srss=$(maxmib "$(rss_kib "$W/$t-server.time")")
   [ "$t" = copy ] && srss="(one process)"
   printf '%-26s %-18s %-18s %-6s %-8s %-6s %-8s %-6s %s\n' "${LABEL[$t]:-$t}" \
     "$(stats "${MIBS[$t.put]}")" "$(stats "${MIBS[$t.get]}")" \
