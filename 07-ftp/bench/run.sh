@@ -10,15 +10,18 @@
 #           transfer `sync -d` of the file received, so that it is on disk
 #           too, as ours is.
 #
-# Each tool is a row: a set of shell functions TOOL_start, TOOL_put I,
-# TOOL_get I, TOOL_stop and TOOL_pid (the server process whose CPU is
-# counted, children included). To add a row, write those five functions and
-# add TOOL to TOOLS: curl_put and curl_get below drive any FTP server.
+# Each tool is a row: a set of shell functions TOOL_start, TOOL_stop,
+# TOOL_pid (the server process whose CPU is counted, children included),
+# TOOL_out OP (the file a put or get writes, removed before each run) and
+# TOOL_put, TOOL_get (one transfer into $OUT, durable when they return). To
+# add a row, write those functions and add TOOL to TOOLS and LABEL: curl_put
+# and curl_get below drive any FTP server.
 #
 # Rounds: one warm-up round (not counted), then RUNS rounds; in each round
 # every tool does a put then a get, tools one after the other, so that a
-# noisy machine spreads over all of them. The file a run writes is removed
-# (outside the timing) before the next run of that kind. Every copy is
+# noisy machine spreads over all of them. Every tool writes files of its
+# own; the one a run writes is removed, and the removal synced, outside the
+# timing. Every copy is
 # compared with cmp after the run, outside the timing.
 #
 # The table gives, per tool and direction: the median throughput and the
@@ -81,24 +84,21 @@ wait_for() {
   cat "$1" >&2; return 1
 }
 
-# curl_put URL I / curl_get URL I: curl as the client of any FTP server, with
-# sync -d of the file it wrote (curl_get; curl_put's target is synced by the
-# caller, which knows where the server stores it).
+# curl_put URL / curl_get URL: curl as the client of any FTP server; curl_get
+# writes $OUT and syncs it (sync -d); after curl_put the caller syncs $OUT,
+# where the server stores the file.
 curl_put() { /usr/bin/time -v -o "$W/cli.time" curl -sS --ftp-pasv -T "$SRC" "$1"; }
 curl_get() {
-  /usr/bin/time -v -o "$W/cli.time" curl -sS --ftp-pasv -o "$W/down.bin" "$1"
-  sync -d "$W/down.bin"
+  /usr/bin/time -v -o "$W/cli.time" curl -sS --ftp-pasv -o "$OUT" "$1"
+  sync -d "$OUT"
 }
 
 # ---- copy: the ceiling ----
 copy_start() { :; }
 copy_stop() { :; }
 copy_pid() { echo ""; }
-copy_put() {
-  rm -f "$W/copy.bin"
-  /usr/bin/time -v -o "$W/cli.time" "$W/bin/tcpcopy" -src "$SRC" -dst "$W/copy.bin" >/dev/null
-  OUT=$W/copy.bin
-}
+copy_out() { echo "$W/copy-$1.bin"; }
+copy_put() { /usr/bin/time -v -o "$W/cli.time" "$W/bin/tcpcopy" -src "$SRC" -dst "$OUT" >/dev/null; }
 copy_get() { copy_put; }
 
 # ---- ours: ftpd + ftp (and base: the same from the build in $BASE) ----
@@ -119,18 +119,11 @@ ftpd_start() { # ftpd_start ROW
 }
 ftp_cmd() { echo "$2" | FTP_PASSWORD=benchpw /usr/bin/time -v -o "$W/cli.time" "${BIN[$1]}/ftp" -addr "${ADDR[$1]}" -user bench; }
 ftpd_stop() { kill -INT "${SRVPID[$1]}"; wait "${SRVTIME[$1]}" || true; }
-ftpd_put() {
-  OUT=$W/$1/users/bench/files/up.bin
-  rm -f "$OUT"
-  ftp_cmd "$1" "put $SRC up.bin" >/dev/null
-}
-ftpd_get() {
-  OUT=$W/down.bin
-  rm -f "$OUT"
-  ftp_cmd "$1" "get big.bin $OUT" >/dev/null
-}
+ftpd_out() { if [ "$2" = put ]; then echo "$W/$1/users/bench/files/up.bin"; else echo "$W/down-$1.bin"; fi; }
+ftpd_put() { ftp_cmd "$1" "put $SRC up.bin" >/dev/null; }
+ftpd_get() { ftp_cmd "$1" "get big.bin $OUT" >/dev/null; }
 for r in ours base; do
-  for f in start stop put get; do eval "${r}_$f() { ftpd_$f $r; }"; done
+  for f in start stop put get out; do eval "${r}_$f() { ftpd_$f $r \"\$@\"; }"; done
   eval "${r}_pid() { echo \"\${SRVPID[$r]}\"; }"
 done
 
@@ -175,18 +168,13 @@ CONF
 }
 vsftpd_pid() { echo "$VS_PID"; }
 vsftpd_stop() { kill "$VS_PID"; wait "$VS_PID" 2>/dev/null || true; }
+vsftpd_out() { if [ "$1" = put ]; then echo "$W/vs/pub/up.bin"; else echo "$W/down-vsftpd.bin"; fi; }
 vsftpd_put() {
-  rm -f "$W/vs/pub/up.bin"
   curl_put "$VS_URL/up.bin"
   settle "$VS_PID"
-  sync -d "$W/vs/pub/up.bin"
-  OUT=$W/vs/pub/up.bin
+  sync -d "$OUT"
 }
-vsftpd_get() {
-  rm -f "$W/down.bin"
-  curl_get "$VS_URL/big.bin"
-  OUT=$W/down.bin
-}
+vsftpd_get() { curl_get "$VS_URL/big.bin"; }
 
 # ---- the runs ----
 declare -A MIBS CCPU SCPU CRSS
@@ -194,6 +182,12 @@ declare -A MIBS CCPU SCPU CRSS
 measure() {
   local t=$1 op=$2 i=$3 pid c0=0 c1=0 t0 t1 s=0 mibs
   pid=$("${t}_pid")
+  # the file this run writes is removed, and the removal synced, before the
+  # clock starts: freeing the blocks and pages of a big file just written
+  # is work of its own, which would land on whichever tool runs next
+  OUT=$("${t}_out" "$op")
+  rm -f "$OUT"
+  sync
   [ -z "$pid" ] || c0=$(ticks "$pid")
   t0=$(now)
   "${t}_$op" "$i"
