@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/gosockets/tutorial/07-ftp/homefs"
 	"github.com/gosockets/tutorial/07-ftp/internal/flock"
 	"github.com/gosockets/tutorial/07-ftp/proto"
 	"github.com/gosockets/tutorial/07-ftp/xfer"
@@ -205,10 +206,13 @@ func (p *localPart) close() {
 	}
 }
 
-// receive writes the download's bytes into the part at explicit offsets,
-// hashing them on a second goroutine, and reads the trailer.
+// receive writes the download's bytes into the part at explicit offsets
+// (pwrite), so a resumed download continues exactly where the verified
+// prefix ends, hashing them on a second goroutine. As the server does with
+// an upload, it starts the writeback of every few megabytes as they arrive
+// (on Linux), so the sync before the rename has little left to do.
 func (c *Client) receive(p *localPart, body io.Reader, progress io.Writer) (int64, error) {
-	w := io.MultiWriter(&offsetWriter{f: p.f, off: p.off}, progress)
+	w := io.MultiWriter(homefs.NewPartWriter(p.f, p.off), progress)
 	n, werr, rerr := xfer.Copy(w, body, p.h, func(error) bool { return true })
 	if werr != nil { // a local write failed; the stream is out of step
 		c.pc.Close()
@@ -259,17 +263,4 @@ func (c *Client) skipDownload(body io.Reader, why error) error {
 		return err
 	}
 	return why
-}
-
-// offsetWriter writes at explicit offsets (pwrite), so a resumed download
-// continues exactly where the verified prefix ends.
-type offsetWriter struct {
-	f   *os.File
-	off int64
-}
-
-func (w *offsetWriter) Write(p []byte) (int, error) {
-	n, err := w.f.WriteAt(p, w.off)
-	w.off += int64(n)
-	return n, err
 }

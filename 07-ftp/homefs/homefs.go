@@ -571,10 +571,12 @@ func measureEntry(d *os.Root, e fs.DirEntry, u *Usage, depth int) error {
 // starts their writeback.
 const writebackEvery = 8 << 20
 
-// PartWriter writes an upload into its part file at explicit offsets
-// (pwrite), never relying on the file's position or on append mode, and, on
-// Linux, starts the writeback of every few megabytes as they arrive, so the
-// data reaches the disk while the rest is still streaming.
+// PartWriter writes a transfer into its part file (an upload on the
+// server, a download on the client) at explicit offsets (pwrite), never
+// relying on the file's position or on append mode, and, on Linux, starts
+// the writeback of every few megabytes as they arrive, so the data reaches
+// the disk while the rest is still streaming and the sync at the end has
+// little left to do.
 type PartWriter struct {
 	f       *os.File
 	off     int64

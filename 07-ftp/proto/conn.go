@@ -319,18 +319,16 @@ const sendfileChunk = 8 << 20
 // ReadFrom copies r to the connection. On a plain TCP connection it hands
 // the copy to the kernel (sendfile when r is a file or an
 // *io.LimitedReader of one), a chunk at a time, each under its own write
-// deadline. (A *tls.Conn has a NetConn method too, but its bytes must go
-// through TLS.)
+// deadline: it looks through the wrappers of the connection (those with a
+// NetConn method, such as an idle timer or the replay of sniffed bytes)
+// for one that takes a ReadFrom of its own. A *tls.Conn has a NetConn
+// method too, but its bytes must go through TLS: they are copied through a
+// buffer of copyBuffer bytes.
 func (w *dataWriter) ReadFrom(r io.Reader) (int64, error) {
-	dst := w.c.nc
-	if _, isTLS := dst.(*tls.Conn); !isTLS {
-		if nc, ok := dst.(interface{ NetConn() net.Conn }); ok {
-			dst = nc.NetConn()
-		}
-	}
+	dst := kernelWriter(w.c.nc)
 	rf, ok := dst.(io.ReaderFrom)
 	if !ok {
-		return io.Copy(onlyWriter{w}, r)
+		return io.CopyBuffer(onlyWriter{w}, r, make([]byte, copyBuffer))
 	}
 	// The kernel's copy sees through one *io.LimitedReader only, so take
 	// the caller's apart and give each chunk a limit of its own.
@@ -358,7 +356,30 @@ func (w *dataWriter) ReadFrom(r io.Reader) (int64, error) {
 	return total, nil
 }
 
-// onlyWriter hides ReadFrom, so io.Copy uses its own buffer.
+// copyBuffer is the buffer of a copy that cannot go through the kernel
+// (TLS): as large as the chunks of xfer.Copy.
+const copyBuffer = 256 << 10
+
+// kernelWriter returns the innermost connection under nc that a file can
+// be handed to (a *net.TCPConn), or nc when there is none: a *tls.Conn,
+// or a wrapper that does not say what it wraps.
+func kernelWriter(nc net.Conn) net.Conn {
+	for {
+		if _, ok := nc.(*net.TCPConn); ok {
+			return nc
+		}
+		if _, isTLS := nc.(*tls.Conn); isTLS {
+			return nc
+		}
+		u, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nc
+		}
+		nc = u.NetConn()
+	}
+}
+
+// onlyWriter hides ReadFrom, so io.CopyBuffer uses the buffer it is given.
 type onlyWriter struct{ io.Writer }
 
 // Refuse writes a failed reply with code and msg to w: the answer to a

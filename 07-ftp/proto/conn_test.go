@@ -1,9 +1,12 @@
 package proto
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,5 +85,45 @@ func TestDeadlineBoundsEveryRead(t *testing.T) {
 	go NewConn(b).WriteRequest(Request{Op: OpPwd})
 	if req, _, err := c.ReadRequest(); err != nil || req.Op != OpPwd {
 		t.Errorf("ReadRequest after the deadline was lifted = %+v, %v", req, err)
+	}
+}
+
+// wrapped is a connection wrapper that says what it wraps, as an idle
+// timer or the replay of sniffed bytes does.
+type wrapped struct{ net.Conn }
+
+func (w wrapped) NetConn() net.Conn { return w.Conn }
+
+// readerFromConn stands for a *net.TCPConn: it takes a ReadFrom of its own
+// (sendfile) and records what reached it that way.
+type readerFromConn struct {
+	net.Conn
+	got bytes.Buffer
+}
+
+func (c *readerFromConn) ReadFrom(r io.Reader) (int64, error) { return c.got.ReadFrom(r) }
+
+// TestDataGoesToTheKernelThroughWrappers: a download's body written with
+// ReadFrom reaches the ReadFrom of the connection under every wrapper that
+// has a NetConn method, where the kernel copies a file without it passing
+// through the process.
+func TestDataGoesToTheKernelThroughWrappers(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	inner := &readerFromConn{Conn: a}
+	c := NewConn(wrapped{wrapped{inner}})
+	go io.Copy(io.Discard, b) // the header
+	c.WriteTimeout = 10 * time.Second
+	w, err := c.StartData(Response{OK: true}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.(io.ReaderFrom).ReadFrom(&io.LimitedReader{R: strings.NewReader("hello, world"), N: 5})
+	if err != nil || n != 5 {
+		t.Fatalf("ReadFrom = %d, %v; want 5, nil", n, err)
+	}
+	if got := inner.got.String(); got != "hello" {
+		t.Errorf("the connection's own ReadFrom got %q, want %q", got, "hello")
 	}
 }

@@ -49,13 +49,13 @@ type testServer struct {
 
 // startServer serves a fresh data directory on 127.0.0.1:0 until the test
 // ends. A failed login does not slow the next one.
-func startServer(t *testing.T, configure ...func(*server.Server)) *testServer {
+func startServer(t testing.TB, configure ...func(*server.Server)) *testServer {
 	t.Helper()
 	return startServerAt(t, t.TempDir(), configure...)
 }
 
 // startServerAt serves the data directory data.
-func startServerAt(t *testing.T, data string, configure ...func(*server.Server)) *testServer {
+func startServerAt(t testing.TB, data string, configure ...func(*server.Server)) *testServer {
 	t.Helper()
 	logs := &logWatch{lines: make(chan string, 4096)}
 	var out io.Writer = logs
@@ -92,7 +92,7 @@ func startServerAt(t *testing.T, data string, configure ...func(*server.Server))
 
 // stop shuts the server down gracefully and waits until every session has
 // ended, so that what they leave on disk can be checked.
-func (ts *testServer) stop(t *testing.T) {
+func (ts *testServer) stop(t testing.TB) {
 	t.Helper()
 	ts.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -181,14 +181,14 @@ func (l *logWatch) wait(t *testing.T, subs ...string) string {
 	}
 }
 
-func (ts *testServer) addUser(t *testing.T, name, password string, quota int64) {
+func (ts *testServer) addUser(t testing.TB, name, password string, quota int64) {
 	t.Helper()
 	if err := ts.srv.Accounts.Add(name, password, quota); err != nil {
 		t.Fatalf("Add(%q) = %v", name, err)
 	}
 }
 
-func (ts *testServer) login(t *testing.T, name, password string) *client.Client {
+func (ts *testServer) login(t testing.TB, name, password string) *client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()

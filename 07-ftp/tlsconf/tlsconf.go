@@ -239,6 +239,11 @@ type peekedConn struct {
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// NetConn returns the connection underneath, for a writer that hands a
+// file to the kernel (sendfile). Reads must go through the peekedConn,
+// which replays the bytes read ahead.
+func (c *peekedConn) NetConn() net.Conn { return c.Conn }
+
 // Sniff waits up to timeout for the client's first three bytes and reports
 // whether they open a TLS handshake. The returned connection replays those
 // bytes, so the caller goes on reading as if nothing had been taken. The

@@ -13,15 +13,18 @@ import (
 )
 
 // ChunkSize is the size of each buffer; Copy holds Buffers of them, so its
-// memory is fixed whatever the length of the stream.
+// memory is fixed whatever the length of the stream. Copy fills a buffer
+// before it writes it and hands it to the hash, so that a socket's small
+// reads do not each cost a write and a wake-up of the hashing goroutine
+// (a switch between threads, dear on a virtual machine).
 const (
 	ChunkSize = 256 << 10
 	Buffers   = 4
 )
 
-// Copy copies src to dst until src ends, and writes every byte that dst
-// accepted to h. It returns the bytes written to dst, the first write error
-// and any read error (io.EOF is not an error).
+// Copy copies src to dst until src ends, a full chunk at a time, and
+// writes every byte that dst accepted to h. It returns the bytes written to
+// dst, the first write error and any read error (io.EOF is not an error).
 //
 // After a write error Copy keeps reading src to its end without writing,
 // so that a framed stream stays in step and the peer can still be answered,
@@ -46,7 +49,7 @@ func Copy(dst io.Writer, src io.Reader, h hash.Hash, stop func(error) bool) (n i
 	}()
 	for {
 		buf := <-free
-		k, err := src.Read(buf)
+		k, err := fill(src, buf)
 		if k > 0 && werr == nil {
 			m, e := dst.Write(buf[:k])
 			n += int64(m)
@@ -70,6 +73,21 @@ func Copy(dst io.Writer, src io.Reader, h hash.Hash, stop func(error) bool) (n i
 			return n, werr, err
 		}
 	}
+}
+
+// fill reads src into buf until buf is full or a read fails (io.EOF
+// included), and returns the bytes read with that error: what arrived
+// before a connection broke is written like the rest.
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := src.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // HashPrefix reads the first n bytes of r (with ReadAt: a file's offset

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"testing"
 	"testing/iotest"
 )
@@ -61,5 +62,24 @@ func TestCopyReportsReadError(t *testing.T) {
 	_, _, rerr := Copy(&bytes.Buffer{}, iotest.ErrReader(boom), sha256.New(), nil)
 	if !errors.Is(rerr, boom) {
 		t.Errorf("read error = %v, want boom", rerr)
+	}
+}
+
+// TestCopyWritesWhatArrivedBeforeAReadError: bytes read into a chunk that
+// is not full yet when the source fails (a connection that breaks) are
+// written and hashed, so a resume can start after them.
+func TestCopyWritesWhatArrivedBeforeAReadError(t *testing.T) {
+	boom := errors.New("boom")
+	data := make([]byte, ChunkSize+1000)
+	rand.Read(data)
+	var dst bytes.Buffer
+	h := sha256.New()
+	n, werr, rerr := Copy(&dst, io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), h, nil)
+	want := sha256.Sum256(data)
+	if n != int64(len(data)) || werr != nil || !errors.Is(rerr, boom) {
+		t.Fatalf("Copy = %d, %v, %v; want %d, nil, boom", n, werr, rerr, len(data))
+	}
+	if !bytes.Equal(dst.Bytes(), data) || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Error("the bytes written or their hash differ from what was read")
 	}
 }
