@@ -137,6 +137,16 @@ func (c *ctrl) reply(code int, text string) error {
 	return c.flush()
 }
 
+// farewell writes a last reply to a client that is being dropped (its
+// deadline may have passed already), allowing it one second.
+func (c *ctrl) farewell(code int, text string) {
+	c.mu.Lock()
+	c.limit = time.Time{}
+	c.write = time.Second
+	c.mu.Unlock()
+	c.reply(code, text)
+}
+
 func (c *ctrl) flush() error {
 	c.mu.Lock()
 	c.nc.SetWriteDeadline(c.within(c.write))

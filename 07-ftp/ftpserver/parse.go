@@ -107,4 +107,3 @@ func stripTelnet(b []byte) ([]byte, error) {
 	}
 	return out, nil
 }
-

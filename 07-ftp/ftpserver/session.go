@@ -103,21 +103,19 @@ func (s *session) run() error {
 
 // readFailed tells a client that is dropped why, and returns err.
 func (s *session) readFailed(err error) error {
-	var msg string
 	switch {
 	case errors.Is(err, errLineTooLong):
-		msg = "command line over 4096 bytes; closing"
-		s.c.reply(500, msg)
+		s.c.farewell(500, "command line over 4096 bytes; closing")
 	case s.c.isInterrupted():
-		s.c.reply(421, "server shutting down; closing")
+		s.c.farewell(421, "server shutting down; closing")
 	case errors.Is(err, os.ErrDeadlineExceeded) && s.home == nil:
-		s.c.reply(421, "login took too long; closing")
+		s.c.farewell(421, "login took too long; closing")
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		msg = "the session was idle too long and is closed"
+		msg := "the session was idle too long and is closed"
 		if t := s.srv.IdleTimeout; t > 0 {
 			msg = fmt.Sprintf("the session was idle for %s and is closed", t)
 		}
-		s.c.reply(421, msg)
+		s.c.farewell(421, msg)
 	}
 	return err
 }
