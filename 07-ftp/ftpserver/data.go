@@ -240,20 +240,17 @@ type onlyWriter struct{ io.Writer }
 // client sees a clean end: on TLS a close_notify alert first (Python's
 // ftplib waits for it), then FIN; then it waits briefly for the client to
 // close its side, so that closing does not reset what is still in
-// flight.
-func (d *dataConn) finish() error {
-	var err error
+// flight. (After an upload the client may have closed already: nothing
+// is lost then, and there is nothing to report.)
+func (d *dataConn) finish() {
 	if tc, ok := d.Conn.(*tls.Conn); ok {
 		tc.SetWriteDeadline(time.Now().Add(d.write))
-		err = tc.CloseWrite() // close_notify
+		tc.CloseWrite() // close_notify
 	}
-	if cerr := d.tcp.CloseWrite(); err == nil {
-		err = cerr
-	}
+	d.tcp.CloseWrite()
 	d.Conn.SetReadDeadline(time.Now().Add(time.Second))
 	io.Copy(io.Discard, io.LimitReader(d.Conn, 64<<10))
 	d.close()
-	return err
 }
 
 // abort ends a data connection at once, with a reset.

@@ -338,3 +338,28 @@ func (c *ctl) list(line string) []string {
 }
 
 func (c *ctl) String() string { return fmt.Sprintf("ctl(%s)", c.conn.LocalAddr()) }
+
+// wantLog fails the test unless one line of the server's log holds all of
+// subs.
+func (ts *testServer) wantLog(t *testing.T, subs ...string) {
+	t.Helper()
+lines:
+	for _, line := range strings.Split(ts.logs.String(), "\n") {
+		for _, s := range subs {
+			if !strings.Contains(line, s) {
+				continue lines
+			}
+		}
+		return
+	}
+	t.Errorf("no log line holds all of %q", subs)
+}
+
+// wantResumed checks in the log that a download of get and an upload of
+// put were resumed at byte at: only the rest crossed the network.
+func (ts *testServer) wantResumed(t *testing.T, get, put string, at int) {
+	t.Helper()
+	n := strconv.Itoa(at)
+	ts.wantLog(t, "msg=get ", "path="+get+" ", "bytes="+n+" ", "resumed_at="+n+" ")
+	ts.wantLog(t, "msg=put ", "path="+put+" ", "sent="+n+" ", "resumed_at="+n+" ")
+}

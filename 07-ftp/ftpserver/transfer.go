@@ -73,9 +73,7 @@ func (s *session) cmdRetr(arg string) error {
 		s.log.Info("get interrupted", "path", v, "bytes", n, "resumed_at", off, "err", err)
 		return s.reply(426, fmt.Sprintf("data connection closed after %d bytes; transfer aborted (resume with REST %d)", n, off+n))
 	}
-	if err := dc.finish(); err != nil {
-		s.log.Info("data connection did not close cleanly", "err", err)
-	}
+	dc.finish()
 	_, cached := dl.Sum()
 	s.log.Info("get", "path", v, "bytes", n, "resumed_at", off, "sha256", sum, "cached_sum", cached, "tls", dc.isTLS(), "took", time.Since(start).Round(time.Millisecond))
 	msg := fmt.Sprintf("transfer complete: %d bytes", n)
@@ -150,9 +148,7 @@ func (s *session) upload(verb, arg string, o store.UploadOptions) error {
 		s.keep(up)
 		return s.fail(verb, arg, rerr)
 	}
-	if err := dc.finish(); err != nil {
-		s.log.Info("data connection did not close cleanly", "err", err)
-	}
+	dc.finish()
 	if o.Size >= 0 && up.Written() < o.Size {
 		kept := up.Written()
 		s.keep(up)
