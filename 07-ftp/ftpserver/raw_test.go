@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gosockets/tutorial/07-ftp/ftpserver"
+	"github.com/gosockets/tutorial/07-ftp/gate"
 )
 
 func shaHex(b []byte) string {
@@ -408,3 +410,62 @@ func TestPassivePortRange(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBrokenUploadKeepsPart: an upload whose data connection is reset
+// (not closed) is a 426; what arrived stays in the part file, nothing is
+// stored under the name, and REST + STOR finishes the file.
+func TestBrokenUploadKeepsPart(t *testing.T) {
+	ts := startServer(t, false)
+	ts.addUser(t, "ann", "pw", 1<<20)
+	c := ts.dial(t)
+	c.login("ann", "pw")
+	data := bytes.Repeat([]byte("y"), 100_000)
+	addr := c.epsv()
+	c.send("STOR f")
+	if code, text := c.read(); code != 150 {
+		t.Fatalf("STOR: %d %s", code, text)
+	}
+	d := c.dialData(addr).(*net.TCPConn)
+	if _, err := d.Write(data[:40_000]); err != nil {
+		t.Fatal(err)
+	}
+	d.SetLinger(0) // close with a reset: the client died
+	d.Close()
+	code, text := c.read()
+	if code != 426 {
+		t.Fatalf("reset upload: %d %s; want 426", code, text)
+	}
+	if _, err := os.Stat(filepath.Join(ts.home("ann"), "f")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a reset upload was stored under its name: %v", err)
+	}
+	// The reset may cut what the kernel had not handed over yet: resume
+	// where the server says.
+	var kept int
+	if _, err := fmt.Sscanf(text[strings.Index(text, "REST ")+5:], "%d", &kept); err != nil || kept > 40_000 {
+		t.Fatalf("426 text %q: no REST offset up to 40000", text)
+	}
+	c.want("REST "+strconv.Itoa(kept), 350)
+	if code, text := c.stor("f", data[kept:]); code != 226 {
+		t.Fatalf("REST + STOR: %d %s", code, text)
+	}
+	if !bytes.Equal(ts.readFile(t, "ann", "f"), data) {
+		t.Error("the resumed file differs")
+	}
+}
+
+// TestSessionCapsShared: the gate's per-user cap counts FTP sessions.
+func TestSessionCapsShared(t *testing.T) {
+	ts := startServer(t, false, func(s *ftpserver.Server) { s.Gate = &gate.Gate{MaxUserSessions: 1} })
+	ts.addUser(t, "ann", "pw", 1<<20)
+	a := ts.dial(t)
+	a.login("ann", "pw")
+	b := ts.dial(t)
+	b.want("USER ann", 331)
+	if code, text := b.cmd("PASS pw"); code != 421 || !strings.Contains(text, "server busy") {
+		t.Errorf("second session over the cap: %d %s; want 421 server busy", code, text)
+	}
+	a.want("QUIT", 221)
+	assertClosed(t, a)
+	c := ts.dial(t)
+	c.login("ann", "pw")
+}

@@ -49,11 +49,15 @@ const maxLoginFailures = 3
 // errQuit ends a session without an error of its own.
 var errQuit = errors.New("quit")
 
+// close releases what the session holds, its place at the gate before
+// its connection, so that a client that sees the connection close may
+// log in again at once.
 func (s *session) close() {
 	s.closePassive()
 	if s.home != nil {
 		s.home.Close()
 	}
+	s.ticket.Leave()
 	s.c.nc.Close()
 }
 
@@ -205,7 +209,7 @@ func (s *session) dispatch(cmd command) error {
 	}
 	err := h.fn(s, cmd.arg)
 	switch cmd.verb {
-	case "REST", "ALLO", "PASV", "EPSV", "TYPE", "NOOP", "MODE", "STRU", "PBSZ", "PROT":
+	case "REST", "ALLO", "PASV", "EPSV", "TYPE", "NOOP", "MODE", "STRU", "PBSZ", "PROT", "SIZE", "MDTM":
 	default:
 		s.rest, s.allo = 0, -1
 	}
