@@ -190,7 +190,8 @@ func TestLftp(t *testing.T) {
 			"quote SIZE a.bin; quote MDTM a.bin; " +
 			"get a.bin -o down.bin; get -c a.bin -o partial.bin; " +
 			"put half.bin -o b.bin; put -c data.bin -o b.bin; " +
-			"mv a.bin c.bin; "
+			"mv a.bin c.bin; " +
+			"set ftp:use-allo true; put data.bin -o allo.bin; " // ALLO 300000, then STOR
 		out := runProgram(t, dir, "lftp", "-c", script)
 		if !bytes.Equal(ts.readFile(t, "ann", "docs/c.bin"), data) {
 			t.Error("the uploaded and renamed file differs")
@@ -206,12 +207,13 @@ func TestLftp(t *testing.T) {
 			t.Error("the download resumed with get -c differs")
 		}
 		ts.wantResumed(t, "/docs/a.bin", "/docs/b.bin", half)
+		ts.wantLog(t, "msg=put ", "path=/docs/allo.bin ", "bytes=300000 ", "allo=300000 ")
 		for _, want := range []string{" 300000 ", "a.bin\n", "213 300000"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("lftp's output lacks %q:\n%s", want, out)
 			}
 		}
-		runProgram(t, dir, "lftp", "-c", settings+"open -u ann,pw ftp://"+ts.addr+"; cd docs; rm c.bin b.bin; cd ..; rmdir docs")
+		runProgram(t, dir, "lftp", "-c", settings+"open -u ann,pw ftp://"+ts.addr+"; cd docs; rm c.bin b.bin allo.bin; cd ..; rmdir docs")
 		ts.wantGone(t, "ann", "docs")
 		if strings.Contains(ts.logs.String(), "level=WARN") {
 			t.Errorf("the server logged warnings:\n%s", ts.logs.String())
