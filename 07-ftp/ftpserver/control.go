@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,10 @@ import (
 
 // errLineTooLong: a command line over MaxLine bytes.
 var errLineTooLong = errors.New("command line over 4096 bytes")
+
+// errSlowLine wraps the timeout of a command line that started but did
+// not end in time: a client trickling it.
+var errSlowLine = errors.New("command line not finished in time")
 
 // ctrl is the control connection: command lines in, replies out, each
 // under its deadline. Only interrupt may be called from another
@@ -111,8 +116,11 @@ func (c *ctrl) readLine() ([]byte, error) {
 		return nil, err
 	}
 	line, err := c.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
+	switch {
+	case errors.Is(err, bufio.ErrBufferFull):
 		return nil, errLineTooLong
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w: %w", errSlowLine, err)
 	}
 	return line, err
 }

@@ -130,6 +130,9 @@ func TestLineTooLongAndTrickle(t *testing.T) {
 				}
 			}
 		}()
+		if code, text := c.read(); code != 421 || !strings.Contains(text, "within 300ms of its first byte") {
+			t.Errorf("a trickled line: %d %s; want 421 naming the line deadline", code, text)
+		}
 		assertClosed(t, c)
 	})
 	t.Run("silent", func(t *testing.T) {

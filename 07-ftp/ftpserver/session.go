@@ -110,6 +110,8 @@ func (s *session) readFailed(err error) error {
 	switch {
 	case errors.Is(err, errLineTooLong):
 		s.c.farewell(500, "command line over 4096 bytes; closing")
+	case errors.Is(err, errSlowLine):
+		s.c.farewell(421, fmt.Sprintf("a command line must arrive within %s of its first byte; closing", s.c.line))
 	case s.c.isInterrupted():
 		s.c.farewell(421, "server shutting down; closing")
 	case errors.Is(err, os.ErrDeadlineExceeded) && s.home == nil:
