@@ -115,6 +115,20 @@ func (s *session) cmdEpsv(arg string) error {
 // errNoPassive: a transfer command came without PASV or EPSV first.
 var errNoPassive = errors.New("use PASV or EPSV first")
 
+// dataReady checks, before a transfer touches any file, that a data
+// connection can follow: PASV or EPSV came first, and PROT P on a server
+// with TLS. If not, it answers the client (425 or 521) and returns false.
+func (s *session) dataReady() (bool, error) {
+	if s.pasv == nil {
+		return false, s.reply(425, errNoPassive.Error())
+	}
+	if s.srv.TLS != nil && s.prot != 'P' {
+		s.closePassive()
+		return false, s.reply(521, "this server requires PROT P (TLS on data connections) before a transfer")
+	}
+	return true, nil
+}
+
 // openData replies with a 150 preliminary reply and takes the client's
 // data connection on the passive listener, which it then closes. A
 // connection from another address than the control connection's is
@@ -122,12 +136,8 @@ var errNoPassive = errors.New("use PASV or EPSV first")
 // wait goes on for the client's own until DataTimeout. Under PROT P the
 // data connection is secured with TLS.
 func (s *session) openData(what string) (*dataConn, error) {
-	if s.pasv == nil {
-		return nil, s.reply(425, errNoPassive.Error())
-	}
-	if s.srv.TLS != nil && s.prot != 'P' {
-		s.closePassive()
-		return nil, s.reply(521, "this server requires PROT P (TLS on data connections) before a transfer")
+	if ok, err := s.dataReady(); !ok {
+		return nil, err
 	}
 	if err := s.reply(150, what); err != nil {
 		return nil, err

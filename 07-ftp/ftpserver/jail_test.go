@@ -71,7 +71,8 @@ func TestJailAttacks(t *testing.T) {
 				if op.pre != "" {
 					c.want(op.pre, 350)
 				}
-				if op.verb == "LIST" || op.verb == "MLSD" {
+				switch op.verb {
+				case "LIST", "MLSD", "RETR", "STOR", "APPE":
 					c.epsv()
 				}
 				code, text := c.cmd(op.verb + " " + a.path)

@@ -317,6 +317,8 @@ func TestAlloShortIsNotStored(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ts.home("ann"), "f")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a short upload was stored: %v", err)
 	}
+	// A STOR without PASV first is refused before it touches the part.
+	c.want("STOR f", 425)
 	c.want("ALLO 10000", 200)
 	c.want("REST 4000", 350)
 	if code, text := c.stor("f", data[4000:]); code != 226 {

@@ -46,6 +46,9 @@ func (s *session) cmdAllo(arg string) error {
 // on a plain data connection. A data connection that breaks is a 426; the
 // client resumes with REST.
 func (s *session) cmdRetr(arg string) error {
+	if ok, err := s.dataReady(); !ok {
+		return err
+	}
 	v, err := s.resolve(arg)
 	var dl *store.Download
 	if err == nil {
@@ -109,6 +112,9 @@ func (s *session) cmdAppe(arg string) error {
 // connection that breaks (a reset, a timeout) keeps the part; an upload
 // over the quota is removed (552), and the old file stays as it was.
 func (s *session) upload(verb, arg string, o store.UploadOptions) error {
+	if ok, err := s.dataReady(); !ok {
+		return err // before BeginUpload, which may empty a part file
+	}
 	o.Size = store.UnknownSize
 	if s.allo >= 0 {
 		o.Size = s.allo
@@ -181,6 +187,9 @@ func (s *session) cmdNlst(arg string) error {
 }
 
 func (s *session) cmdMlsd(arg string) error {
+	if ok, err := s.dataReady(); !ok {
+		return err
+	}
 	p := arg
 	if p == "" {
 		p = "."
@@ -204,6 +213,9 @@ func (s *session) cmdMlsd(arg string) error {
 // over a data connection, a line each, as it reads them: a directory of
 // any size is listed in bounded memory.
 func (s *session) listing(verb, arg string, line func(store.Entry) string) error {
+	if ok, err := s.dataReady(); !ok {
+		return err
+	}
 	p := arg
 	if verb != "MLSD" {
 		p = listPath(arg)
