@@ -35,7 +35,10 @@ func (s *session) closePassive() {
 // picks.
 func (s *session) listenPassive() error {
 	s.closePassive()
-	local := s.c.nc.LocalAddr().(*net.TCPAddr)
+	local, ok := s.c.nc.LocalAddr().(*net.TCPAddr)
+	if !ok {
+		return fmt.Errorf("the control connection is not TCP (%s)", s.c.nc.LocalAddr().Network())
+	}
 	r := s.srv.PasvPorts
 	if r.Low == 0 {
 		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: local.IP})
@@ -83,7 +86,10 @@ func (s *Server) releasePort(p int) {
 // "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)", which holds an IPv4
 // address only.
 func (s *session) cmdPasv(string) error {
-	ip := s.c.nc.LocalAddr().(*net.TCPAddr).IP.To4()
+	var ip net.IP
+	if a, ok := s.c.nc.LocalAddr().(*net.TCPAddr); ok {
+		ip = a.IP.To4()
+	}
 	if ip == nil {
 		return s.reply(425, "PASV names IPv4 addresses only; use EPSV")
 	}
