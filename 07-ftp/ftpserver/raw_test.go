@@ -474,3 +474,70 @@ func TestSessionCapsShared(t *testing.T) {
 	c := ts.dial(t)
 	c.login("ann", "pw")
 }
+
+// TestAborDuringTransfer: an ABOR sent in the middle of a download, with
+// the Telnet bytes clients put before it and the data connection left
+// open, stops the transfer at once: 426 for the transfer, then 226 for
+// the ABOR; the session goes on. An ABOR in the middle of an upload
+// leaves nothing under the name.
+func TestAborDuringTransfer(t *testing.T) {
+	for _, withTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "clear", true: "tls"}[withTLS], func(t *testing.T) {
+			ts := startServer(t, withTLS, func(s *ftpserver.Server) { s.WriteTimeout = time.Hour })
+			ts.addUser(t, "ann", "pw", 1<<30)
+			big := bytes.Repeat([]byte("z"), 64<<20)
+			if err := os.MkdirAll(ts.home("ann"), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(ts.home("ann"), "big"), big, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			c := ts.dial(t)
+			if withTLS {
+				c.secure()
+			}
+			c.login("ann", "pw")
+			addr := c.epsv()
+			c.send("RETR big")
+			if code, text := c.read(); code != 150 {
+				t.Fatalf("RETR: %d %s", code, text)
+			}
+			d := c.dialData(addr)
+			defer d.Close()
+			if _, err := io.ReadFull(d, make([]byte, 1<<20)); err != nil {
+				t.Fatal(err)
+			}
+			// The data connection stays open and unread: without the
+			// ABOR the server would wait for the client to read 63 MiB.
+			c.conn.SetWriteDeadline(time.Now().Add(testTimeout))
+			c.conn.Write([]byte("\xff\xf4\xff\xf2ABOR\r\n"))
+			if code, text := c.read(); code != 426 {
+				t.Errorf("the aborted transfer: %d %s; want 426", code, text)
+			}
+			if code, text := c.read(); code != 226 {
+				t.Errorf("ABOR: %d %s; want 226", code, text)
+			}
+			c.want("NOOP", 200)
+
+			addr = c.epsv()
+			c.send("STOR up")
+			if code, text := c.read(); code != 150 {
+				t.Fatalf("STOR: %d %s", code, text)
+			}
+			up := c.dialData(addr)
+			defer up.Close()
+			up.Write(big[:1<<20])
+			c.send("ABOR")
+			if code, text := c.read(); code != 426 {
+				t.Errorf("the aborted upload: %d %s; want 426", code, text)
+			}
+			if code, text := c.read(); code != 226 {
+				t.Errorf("ABOR: %d %s; want 226", code, text)
+			}
+			if _, err := os.Stat(filepath.Join(ts.home("ann"), "up")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("an aborted upload was stored: %v", err)
+			}
+			c.want("NOOP", 200)
+		})
+	}
+}

@@ -19,6 +19,7 @@
 //	files.go     the commands that work on names: CWD, MKD, DELE, RNFR ...
 //	data.go      passive data connections: ports, the same-address check
 //	transfer.go  RETR, STOR, APPE and the listings over a data connection
+//	abort.go     ABOR in the middle of a transfer
 //	list.go      the listing formats: LIST (ls -l), NLST, MLSD/MLST facts
 //	tls.go       AUTH TLS, PBSZ, PROT and TLS on data connections
 //	errors.go    the store's errors as FTP replies

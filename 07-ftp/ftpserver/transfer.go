@@ -69,7 +69,13 @@ func (s *session) cmdRetr(arg string) error {
 		return err
 	}
 	start := time.Now()
+	stop := s.watchAbort(dc)
 	n, sum, err := dl.Send(dc, off)
+	if stop() {
+		s.aborted = true
+		s.log.Info("get aborted", "path", v, "bytes", n, "resumed_at", off)
+		return s.reply(426, fmt.Sprintf("transfer aborted after %d bytes (resume with REST %d)", n, off+n))
+	}
 	if err != nil {
 		dc.abort()
 		s.aborted = true
@@ -136,7 +142,14 @@ func (s *session) upload(verb, arg string, o store.UploadOptions) error {
 		return err
 	}
 	start := time.Now()
+	stop := s.watchAbort(dc)
 	n, rerr := up.ReadFrom(dc)
+	if stop() {
+		s.aborted = true
+		kept := s.keepUp(up)
+		s.log.Info("put aborted", "path", v, "bytes", kept)
+		return s.reply(426, fmt.Sprintf("transfer aborted; %d bytes kept, the file was not stored (resume with REST %d and STOR)", kept, kept))
+	}
 	var readErr *store.ReadError
 	switch {
 	case errors.As(rerr, &readErr):
@@ -172,10 +185,15 @@ func (s *session) upload(verb, arg string, o store.UploadOptions) error {
 
 // keep ends an upload that was neither committed nor aborted: its part
 // stays for a resume.
-func (s *session) keep(up *store.Upload) {
-	if n := up.Keep(); n > 0 {
+func (s *session) keep(up *store.Upload) { s.keepUp(up) }
+
+// keepUp is keep, returning the size of the part kept.
+func (s *session) keepUp(up *store.Upload) int64 {
+	n := up.Keep()
+	if n > 0 {
 		s.log.Info("put interrupted: part file kept for resume", "path", up.Path(), "bytes", n)
 	}
+	return n
 }
 
 func (s *session) cmdList(arg string) error {
@@ -233,6 +251,7 @@ func (s *session) listing(verb, arg string, line func(store.Entry) string) error
 	if dc == nil {
 		return err
 	}
+	stop := s.watchAbort(dc)
 	w := bufio.NewWriterSize(dc, 32<<10)
 	count := 0
 	var werr error
@@ -255,6 +274,10 @@ func (s *session) listing(verb, arg string, line func(store.Entry) string) error
 	}
 	if werr == nil {
 		werr = w.Flush()
+	}
+	if stop() {
+		s.aborted = true
+		return s.reply(426, "listing aborted")
 	}
 	if werr != nil {
 		dc.abort()
