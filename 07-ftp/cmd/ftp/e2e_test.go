@@ -141,7 +141,7 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	if fresh {
 		data = t.TempDir()
 	}
-	cmd := exec.Command(ftpd, append([]string{"-addr", "127.0.0.1:0", "-data", data}, flags...)...)
+	cmd := exec.Command(ftpd, append([]string{"-addr", "127.0.0.1:0", "-ftp-addr", "", "-data", data}, flags...)...)
 	stdoutPipe, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +342,7 @@ func TestSecondServerOnOneDataDirIsRefused(t *testing.T) {
 	_, ftpd := build(t)
 	ctx, cancel := context.WithTimeout(t.Context(), e2eTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ftpd, "-addr", "127.0.0.1:0", "-data", d.data)
+	cmd := exec.CommandContext(ctx, ftpd, "-addr", "127.0.0.1:0", "-ftp-addr", "", "-data", d.data)
 	out, err := cmd.CombinedOutput()
 	want := "ftpd: data directory " + d.data + " is in use by another ftpd: stop it first, or give this one its own -data\n"
 	if err == nil || string(out) != want {

@@ -1,7 +1,10 @@
 // Command ftpd serves users' home directories with the ftp protocol of
-// this chapter, and manages its accounts.
+// this chapter and, beside it, with standard FTP for the clients people
+// already have (curl, lftp, FileZilla, Python's ftplib), on the same
+// accounts, homes and quotas; and it manages its accounts.
 //
 //	ftpd [-addr 127.0.0.1:2121] [-data ./ftp-data]       serve
+//	     [-ftp-addr 127.0.0.1:2021] [-pasv-ports LOW-HIGH]  and standard FTP beside it
 //	ftpd gencert [-host 127.0.0.1,localhost]            make a TLS certificate
 //	ftpd useradd [-data DIR] [-quota 50MiB] NAME        add a user
 //	ftpd passwd [-data DIR] NAME                        change a password
@@ -30,6 +33,7 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/07-ftp/accounts"
+	"github.com/gosockets/tutorial/07-ftp/ftpserver"
 	"github.com/gosockets/tutorial/07-ftp/gate"
 	"github.com/gosockets/tutorial/07-ftp/server"
 	"github.com/gosockets/tutorial/07-ftp/store"
@@ -95,7 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	srv, grace, err := serverFlags(args, stderr)
+	srv, fsrv, grace, err := serverFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -119,28 +123,64 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var fln net.Listener
+	if fsrv != nil {
+		if fln, err = net.Listen("tcp", fsrv.addr); err != nil {
+			ln.Close()
+			return fmt.Errorf("-ftp-addr: %w", err)
+		}
+		fsrv.Store, fsrv.Accounts, fsrv.Logger = srv.Store, srv.Accounts, srv.Logger
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	ferrc := make(chan error, 1)
+	if fsrv != nil {
+		go func() { ferrc <- fsrv.Serve(fln) }()
+	}
 	select {
 	case err := <-errc:
+		if fsrv != nil {
+			fsrv.Close()
+		}
 		return err
+	case err := <-ferrc:
+		srv.Close()
+		return fmt.Errorf("ftp listener: %w", err)
 	case <-ctx.Done():
 	}
 	srv.Logger.Info("shutting down: no new connections; waiting for transfers", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	ferr := make(chan error, 1)
+	if fsrv != nil {
+		go func() { ferr <- fsrv.Shutdown(sctx) }()
+	} else {
+		ferr <- nil
+	}
+	if err := errors.Join(srv.Shutdown(sctx), <-ferr); err != nil {
 		srv.Logger.Info("grace period over: closed the remaining sessions; interrupted uploads keep their part files")
 	}
 	if err := <-errc; !errors.Is(err, server.ErrServerClosed) {
 		return err
 	}
+	if fsrv != nil {
+		if err := <-ferrc; !errors.Is(err, ftpserver.ErrServerClosed) {
+			return err
+		}
+	}
 	return nil
+}
+
+// ftpListener is the standard FTP front end and the address it listens
+// on.
+type ftpListener struct {
+	*ftpserver.Server
+	addr string
 }
 
 // serverFlags parses the flags of the server; it returns the server they
 // describe and the grace period of a shutdown.
-func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration, error) {
+func serverFlags(args []string, stderr io.Writer) (*server.Server, *ftpListener, time.Duration, error) {
 	fl := flag.NewFlagSet("ftpd", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	srv := &server.Server{}
@@ -160,6 +200,8 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 	grace := fl.Duration("grace", 30*time.Second, "on Ctrl-C or SIGTERM, let transfers run this long before closing them (their part files stay for a resume)")
 	fl.DurationVar(&srv.PartMaxAge, "part-max-age", 24*time.Hour, "remove part files of interrupted uploads not written for this long (0: never)")
 	fl.DurationVar(&srv.WriteTimeout, "write-timeout", time.Minute, "drop a client that stops reading for this long")
+	ftpAddr := fl.String("ftp-addr", ftpserver.DefaultAddr, "address of the standard FTP listener (curl, lftp, FileZilla); empty: none")
+	pasvPorts := fl.String("pasv-ports", "", "ports for FTP passive data connections, as LOW-HIGH (default: any the kernel picks)")
 	tlsCert := fl.String("tls-cert", "", "serve TLS 1.3 with this certificate (PEM; see ftpd gencert)")
 	tlsKey := fl.String("tls-key", "", "the private key of -tls-cert (PEM)")
 	fl.Usage = func() {
@@ -167,22 +209,44 @@ func serverFlags(args []string, stderr io.Writer) (*server.Server, time.Duration
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
-		return nil, 0, usage(err)
+		return nil, nil, 0, usage(err)
 	}
 	if fl.NArg() > 0 {
-		return nil, 0, usage(fmt.Errorf("unknown command %q (want useradd, passwd, userdel, users or gencert)", fl.Arg(0)))
+		return nil, nil, 0, usage(fmt.Errorf("unknown command %q (want useradd, passwd, userdel, users or gencert)", fl.Arg(0)))
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
-		return nil, 0, usage(errors.New("-tls-cert and -tls-key go together"))
+		return nil, nil, 0, usage(errors.New("-tls-cert and -tls-key go together"))
 	}
 	lim.Max = 16 * lim.Base
-	if *tlsCert != "" {
-		var err error
-		if srv.TLS, err = tlsconf.ServerConfig(*tlsCert, *tlsKey); err != nil {
-			return nil, 0, err
+	ports, err := ftpserver.ParsePortRange(*pasvPorts)
+	if err != nil {
+		return nil, nil, 0, usage(fmt.Errorf("-pasv-ports: %w", err))
+	}
+	if *ftpAddr != "" {
+		if err := ftpserver.CheckAddr(*ftpAddr, *tlsCert != ""); err != nil {
+			return nil, nil, 0, usage(err)
 		}
 	}
-	return srv, *grace, nil
+	if *tlsCert != "" {
+		if srv.TLS, err = tlsconf.ServerConfig(*tlsCert, *tlsKey); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if *ftpAddr == "" {
+		return srv, nil, *grace, nil
+	}
+	fsrv := &ftpserver.Server{
+		Limiter:      srv.Limiter,
+		Gate:         srv.Gate,
+		PasvPorts:    ports,
+		LoginTimeout: srv.LoginTimeout,
+		IdleTimeout:  srv.IdleTimeout,
+		WriteTimeout: srv.WriteTimeout,
+	}
+	if srv.TLS != nil {
+		fsrv.TLS = srv.TLS.Clone()
+	}
+	return srv, &ftpListener{Server: fsrv, addr: *ftpAddr}, *grace, nil
 }
 
 // firstStart creates user demo with a random password when there are no
