@@ -6,6 +6,9 @@
 #   copy    bench/tcpcopy: io.Copy of the file through a loopback TCP
 #           connection into a file, then fsync; checks nothing: the ceiling.
 #   ours    ftpd + ftp: SHA-256 on both sides, fsync of the part file, rename.
+#   ourftp  ftpd's standard FTP listener with curl as the client; ftpd
+#           fsyncs an upload before its 226 reply, curl's download is synced
+#           (sync -d) as for vsftpd.
 #   vsftpd  vsftpd (anonymous, loopback) with curl as the client; after each
 #           transfer `sync -d` of the file received, so that it is on disk
 #           too, as ours is.
@@ -30,7 +33,7 @@
 # children included, for servers), and the peak RSS of client and server.
 #
 # usage: bench/run.sh [SIZE_MiB (default 512)] [RUNS (default 5)]
-# env:   TOOLS="copy ours vsftpd" (the rows, in that order), KEEP=1 (keep the
+# env:   TOOLS="copy ours ourftp vsftpd" (the rows, in that order), KEEP=1 (keep the
 #        work directory, with GNU time outputs and server logs), BASE=DIR
 #        with TOOLS="base ours": the ftp and ftpd binaries in DIR (an earlier
 #        build) as the row "base", to compare two builds in the same run
@@ -40,7 +43,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-512}
 RUNS=${2:-5}
-read -r -a TOOLS <<<"${TOOLS:-copy ours vsftpd}"
+read -r -a TOOLS <<<"${TOOLS:-copy ours ourftp vsftpd}"
 
 for tool in /usr/bin/time curl /usr/sbin/vsftpd sync cmp; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y time curl vsftpd)" >&2; exit 1; }
@@ -108,7 +111,7 @@ BIN[base]=${BASE:-}
 ftpd_start() { # ftpd_start ROW
   local r=$1
   printf 'benchpw\n' | "${BIN[$r]}/ftpd" useradd -data "$W/$r" -quota 64GiB bench >/dev/null
-  /usr/bin/time -v -o "$W/$r-server.time" "${BIN[$r]}/ftpd" -addr 127.0.0.1:0 -data "$W/$r" 2>"$W/$r.log" &
+  /usr/bin/time -v -o "$W/$r-server.time" "${BIN[$r]}/ftpd" -addr 127.0.0.1:0 -ftp-addr "" -data "$W/$r" 2>"$W/$r.log" &
   SRVTIME[$r]=$!
   pids+=("${SRVTIME[$r]}")
   wait_for "$W/$r.log" 'msg=serving'
@@ -126,6 +129,25 @@ for r in ours base; do
   for f in start stop put get out; do eval "${r}_$f() { ftpd_$f $r \"\$@\"; }"; done
   eval "${r}_pid() { echo \"\${SRVPID[$r]}\"; }"
 done
+
+# ---- ftpd's standard FTP listener + curl ----
+ourftp_start() {
+  printf 'benchpw\n' | "$W/bin/ftpd" useradd -data "$W/ourftp" -quota 64GiB bench >/dev/null
+  /usr/bin/time -v -o "$W/ourftp-server.time" "$W/bin/ftpd" -addr 127.0.0.1:0 -ftp-addr 127.0.0.1:0 -data "$W/ourftp" 2>"$W/ourftp.log" &
+  OF_TIME=$!
+  pids+=("$OF_TIME")
+  wait_for "$W/ourftp.log" 'msg="serving FTP"'
+  OF_URL=ftp://bench:benchpw@$(sed -n 's/.*msg="serving FTP" addr=\([^ ]*\).*/\1/p' "$W/ourftp.log")
+  OF_PID=$(pgrep -P "$OF_TIME")
+  # the file to get, stored by an upload (its SHA-256 is then recorded)
+  curl -sS -T "$SRC" "$OF_URL/big.bin"
+}
+ourftp_pid() { echo "$OF_PID"; }
+ourftp_stop() { kill -INT "$OF_PID"; wait "$OF_TIME" || true; }
+ourftp_out() { if [ "$1" = put ]; then echo "$W/ourftp/users/bench/files/up.bin"; else echo "$W/down-ourftp.bin"; fi; }
+# ftpd answers a STOR with 226 only after the file is fsynced and renamed
+ourftp_put() { curl_put "$OF_URL/up.bin"; }
+ourftp_get() { curl_get "$OF_URL/big.bin"; }
 
 # ---- vsftpd + curl ----
 vsftpd_start() {
@@ -231,7 +253,7 @@ stats() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR]=$1} END {m = NR %
 # pergib "x y z": median CPU seconds per GiB
 pergib() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk -v n="$SIZE_MIB" '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.2f", m * 1024 / n}'; }
 maxmib() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tail -1 | awk '{printf "%.1f", $1 / 1024}'; }
-declare -A LABEL=([copy]="copy: tcpcopy + fsync" [ours]="ours: ftp + ftpd" [base]="base: ftp + ftpd in \$BASE" [vsftpd]="curl + vsftpd + sync -d")
+declare -A LABEL=([copy]="copy: tcpcopy + fsync" [ours]="ours: ftp + ftpd" [base]="base: ftp + ftpd in \$BASE" [ourftp]="curl + ftpd (FTP) + sync -d" [vsftpd]="curl + vsftpd + sync -d")
 
 echo
 echo "== ${SIZE_MIB} MiB over loopback, durable; median (min-max) of $RUNS runs after a warm-up round"

@@ -1,7 +1,8 @@
-// Package xfer copies a stream while computing its hash on another
-// goroutine, so that on a machine with two cores the SHA-256 of a transfer
-// costs little extra time: the hash of one chunk runs while the next chunk
-// is read and written.
+// Package xfer copies a stream while computing its hash, in a pipeline of
+// three goroutines: one reads, one writes, one hashes. On a machine with
+// two cores the copy into the socket or the page cache and the SHA-256 of
+// a transfer then overlap instead of taking turns: a chunk is hashed while
+// the next is written and the one after it read.
 package xfer
 
 import (
@@ -15,62 +16,99 @@ import (
 // ChunkSize is the size of each buffer; Copy holds Buffers of them, so its
 // memory is fixed whatever the length of the stream. Copy fills a buffer
 // before it writes it and hands it to the hash, so that a socket's small
-// reads do not each cost a write and a wake-up of the hashing goroutine
-// (a switch between threads, dear on a virtual machine).
+// reads do not each cost a write and a wake-up of another goroutine (a
+// switch between threads, dear on a virtual machine).
 const (
 	ChunkSize = 256 << 10
-	Buffers   = 4
+	Buffers   = 6
 )
 
 // Copy copies src to dst until src ends, a full chunk at a time, and
 // writes every byte that dst accepted to h. It returns the bytes written to
 // dst, the first write error and any read error (io.EOF is not an error).
+// Bytes read before a read error are written like the rest.
 //
 // After a write error Copy keeps reading src to its end without writing,
 // so that a framed stream stays in step and the peer can still be answered,
-// unless stop(werr) reports true, in which case Copy returns at once.
+// unless stop(werr) reports true, in which case Copy returns without
+// reading the rest (it may have read up to Buffers chunks ahead).
 func Copy(dst io.Writer, src io.Reader, h hash.Hash, stop func(error) bool) (n int64, werr, rerr error) {
 	free := make(chan []byte, Buffers)
 	for range Buffers {
 		free <- make([]byte, ChunkSize)
 	}
-	todo := make(chan []byte, Buffers)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for b := range todo {
+	toWrite := make(chan []byte, Buffers)
+	toHash := make(chan []byte, Buffers)
+	stopped := make(chan struct{}) // closed when a write error stops the copy
+	type result struct {
+		n   int64
+		err error
+	}
+	written := make(chan result, 1)
+	hashed := make(chan struct{})
+
+	go func() { // hash what was written, then give the buffer back
+		defer close(hashed)
+		for b := range toHash {
 			h.Write(b)
 			free <- b[:cap(b)]
 		}
 	}()
-	defer func() {
-		close(todo)
-		<-done
-	}()
-	for {
-		buf := <-free
-		k, err := fill(src, buf)
-		if k > 0 && werr == nil {
-			m, e := dst.Write(buf[:k])
-			n += int64(m)
-			todo <- buf[:m]
-			if e == nil && m < k {
+	go func() { // write each chunk, then pass it to the hash
+		var r result
+		defer func() {
+			close(toHash)
+			written <- r
+		}()
+		for b := range toWrite {
+			if r.err != nil { // draining: read on, write nothing
+				free <- b[:cap(b)]
+				continue
+			}
+			m, e := dst.Write(b)
+			r.n += int64(m)
+			toHash <- b[:m]
+			if e == nil && m < len(b) {
 				e = io.ErrShortWrite
 			}
 			if e != nil {
-				werr = e
+				r.err = e
 				if stop != nil && stop(e) {
-					return n, werr, nil
+					close(stopped)
 				}
 			}
+		}
+	}()
+	finish := func(err error) (int64, error, error) {
+		close(toWrite)
+		r := <-written
+		<-hashed
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return r.n, r.err, err
+	}
+
+	for {
+		var buf []byte
+		select {
+		case <-stopped:
+			return finish(nil)
+		default:
+		}
+		select {
+		case <-stopped:
+			return finish(nil)
+		case buf = <-free:
+		}
+		k, err := fill(src, buf)
+		if k > 0 {
+			toWrite <- buf[:k]
 		} else {
 			free <- buf
 		}
-		if errors.Is(err, io.EOF) {
-			return n, werr, nil
-		}
 		if err != nil {
-			return n, werr, err
+			return finish(err)
 		}
 	}
 }

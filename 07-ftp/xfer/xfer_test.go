@@ -44,7 +44,9 @@ func (f *failAfter) Write(p []byte) (int, error) {
 }
 
 func TestCopyDrainsAfterWriteErrorUnlessStopped(t *testing.T) {
-	data := make([]byte, 2*ChunkSize)
+	// more than the buffers can read ahead, so that a stopped Copy cannot
+	// have read it all
+	data := make([]byte, 2*Buffers*ChunkSize)
 	src := bytes.NewReader(data)
 	n, werr, rerr := Copy(&failAfter{left: 1000}, src, sha256.New(), nil)
 	if n != 1000 || !errors.Is(werr, errFull) || rerr != nil || src.Len() != 0 {
