@@ -200,7 +200,11 @@ func runProg(t *testing.T, dir string, env []string, stdin string, name string, 
 	defer cancel()
 	path, lerr := exec.LookPath(name)
 	if lerr != nil {
-		t.Fatalf("%s is not installed; the tests need it (apt-get install -y curl, as .ci/run does)", name)
+		msg := fmt.Sprintf("%s is not installed; the tests need it (apt-get install -y curl, as .ci/run does)", name)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = dir
