@@ -10,52 +10,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/internal/bintest"
 )
 
 const timeout = 20 * time.Second
 
-var bins struct {
-	once           sync.Once
-	dir            string
-	server, client string
-	err            error
-}
+var programs bintest.Programs
 
 // build compiles the note's two Go programs once.
 func build(t *testing.T) (server, client string) {
 	t.Helper()
-	bins.once.Do(func() {
-		if bins.dir, bins.err = os.MkdirTemp("", "note07-"); bins.err != nil {
-			return
-		}
-		exe := ""
-		if runtime.GOOS == "windows" {
-			exe = ".exe"
-		}
-		bins.server, bins.client = filepath.Join(bins.dir, "server"+exe), filepath.Join(bins.dir, "client"+exe)
-		for _, b := range [][2]string{{bins.server, "./server"}, {bins.client, "./client"}} {
-			if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
-				bins.err = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
-				return
-			}
-		}
-	})
-	if bins.err != nil {
-		t.Fatal(bins.err)
-	}
-	return bins.server, bins.client
+	p := programs.Build(t, "./server", "./client")
+	return p[0], p[1]
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bins.dir != "" {
-		os.RemoveAll(bins.dir)
-	}
+	programs.Remove()
 	os.Exit(code)
 }
 

@@ -24,50 +24,24 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/internal/bintest"
 )
 
 const e2eTimeout = 30 * time.Second
 
-var bins struct {
-	once      sync.Once
-	dir       string
-	ftp, ftpd string
-	err       error
-}
+var programs bintest.Programs
 
 // build compiles both binaries once per test process.
 func build(t *testing.T) (ftp, ftpd string) {
 	t.Helper()
-	bins.once.Do(func() {
-		bins.dir, bins.err = os.MkdirTemp("", "ftp-e2e-")
-		if bins.err != nil {
-			return
-		}
-		exe := ""
-		if runtime.GOOS == "windows" {
-			exe = ".exe"
-		}
-		bins.ftp = filepath.Join(bins.dir, "ftp"+exe)
-		bins.ftpd = filepath.Join(bins.dir, "ftpd"+exe)
-		for _, b := range [][2]string{{bins.ftp, "."}, {bins.ftpd, "../ftpd"}} {
-			out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput()
-			if err != nil {
-				bins.err = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
-				return
-			}
-		}
-	})
-	if bins.err != nil {
-		t.Fatal(bins.err)
-	}
-	return bins.ftp, bins.ftpd
+	p := programs.Build(t, ".", "../ftpd")
+	return p[0], p[1]
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bins.dir != "" {
-		os.RemoveAll(bins.dir)
-	}
+	programs.Remove()
 	os.Exit(code)
 }
 

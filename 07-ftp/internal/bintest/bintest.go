@@ -1,0 +1,66 @@
+// Package bintest builds a chapter's programs once per test process, for
+// the tests that run them as a person would.
+package bintest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// Programs is a set of programs built together, once, into one temporary
+// directory. The zero value is ready to use; a test package keeps one in
+// a variable and calls Remove from TestMain.
+type Programs struct {
+	once  sync.Once
+	dir   string
+	paths []string
+	err   error
+}
+
+// Build compiles each package directory (relative to the test's package,
+// as `go build` takes it) the first time it is called, and returns the
+// paths of the programs in the order given; each is named after its
+// directory. A failed build fails t, then and at every later call.
+func (p *Programs) Build(t testing.TB, pkgs ...string) []string {
+	t.Helper()
+	p.once.Do(func() { p.err = p.build(pkgs) })
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return p.paths
+}
+
+func (p *Programs) build(pkgs []string) error {
+	dir, err := os.MkdirTemp("", "bintest-")
+	if err != nil {
+		return err
+	}
+	p.dir = dir
+	for _, pkg := range pkgs {
+		abs, err := filepath.Abs(pkg)
+		if err != nil {
+			return err
+		}
+		exe := filepath.Join(dir, filepath.Base(abs))
+		if runtime.GOOS == "windows" {
+			exe += ".exe"
+		}
+		if out, err := exec.Command("go", "build", "-o", exe, pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+		p.paths = append(p.paths, exe)
+	}
+	return nil
+}
+
+// Remove deletes the programs built; call it after m.Run in TestMain.
+func (p *Programs) Remove() {
+	if p.dir != "" {
+		os.RemoveAll(p.dir)
+	}
+}
