@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/xfer"
 )
 
 // passive is the listener a PASV or EPSV opened for the next transfer.
@@ -215,38 +217,13 @@ func (d *dataConn) Write(p []byte) (int, error) {
 	return d.Conn.Write(p)
 }
 
-// sendfileChunk is how many bytes ReadFrom hands to the kernel at once;
-// each chunk gets a fresh write deadline.
-const sendfileChunk = 8 << 20
-
 // ReadFrom copies r to the client: through the kernel on plain TCP (see
 // [store.Download.Send]), through TLS otherwise.
 func (d *dataConn) ReadFrom(r io.Reader) (int64, error) {
 	if d.isTLS() {
 		return io.Copy(onlyWriter{d}, r)
 	}
-	src, left := r, int64(-1)
-	if lr, ok := r.(*io.LimitedReader); ok {
-		src, left = lr.R, lr.N
-		defer func() { lr.N = left }()
-	}
-	var total int64
-	for left != 0 {
-		chunk := int64(sendfileChunk)
-		if left > 0 {
-			chunk = min(chunk, left)
-		}
-		d.tcp.SetWriteDeadline(time.Now().Add(d.write))
-		n, err := d.tcp.ReadFrom(&io.LimitedReader{R: src, N: chunk})
-		total += n
-		if left > 0 {
-			left -= n
-		}
-		if err != nil || n < chunk {
-			return total, err
-		}
-	}
-	return total, nil
+	return xfer.SendChunks(d.tcp, r, func() { d.tcp.SetWriteDeadline(time.Now().Add(d.write)) })
 }
 
 // onlyWriter hides ReadFrom, so io.Copy uses its own buffer.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosockets/tutorial/04-struct-framing/frame"
+	"github.com/gosockets/tutorial/07-ftp/xfer"
 )
 
 // Conn is one end of a connection that speaks this protocol. It is the
@@ -312,10 +313,6 @@ func (w *dataWriter) Write(p []byte) (int, error) {
 	return deadlineWriter{w.c, w.c.nc}.Write(p)
 }
 
-// sendfileChunk is how many bytes ReadFrom hands to the kernel at once;
-// each chunk gets a fresh write deadline.
-const sendfileChunk = 8 << 20
-
 // ReadFrom copies r to the connection. On a plain TCP connection it hands
 // the copy to the kernel (sendfile when r is a file or an
 // *io.LimitedReader of one), a chunk at a time, each under its own write
@@ -330,30 +327,7 @@ func (w *dataWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !ok {
 		return io.CopyBuffer(onlyWriter{w}, r, make([]byte, copyBuffer))
 	}
-	// The kernel's copy sees through one *io.LimitedReader only, so take
-	// the caller's apart and give each chunk a limit of its own.
-	src, left := r, int64(-1)
-	if lr, ok := r.(*io.LimitedReader); ok {
-		src, left = lr.R, lr.N
-		defer func() { lr.N = left }()
-	}
-	var total int64
-	for left != 0 {
-		chunk := int64(sendfileChunk)
-		if left > 0 {
-			chunk = min(chunk, left)
-		}
-		deadlineWriter{w.c, dst}.arm()
-		n, err := rf.ReadFrom(&io.LimitedReader{R: src, N: chunk})
-		total += n
-		if left > 0 {
-			left -= n
-		}
-		if err != nil || n < chunk {
-			return total, err
-		}
-	}
-	return total, nil
+	return xfer.SendChunks(rf, r, deadlineWriter{w.c, dst}.arm)
 }
 
 // copyBuffer is the buffer of a copy that cannot go through the kernel

@@ -146,3 +146,38 @@ func HashPrefix(r io.ReaderAt, n int64) (hash.Hash, string, error) {
 
 // Hex returns the digest of h in lower-case hex.
 func Hex(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// KernelChunk is how many bytes [SendChunks] hands to the kernel at once.
+const KernelChunk = 8 << 20
+
+// SendChunks copies r through dst's own ReadFrom (on a TCP connection,
+// sendfile when r is a file or an *io.LimitedReader of one), KernelChunk
+// bytes at a time, calling arm before each chunk, so that a write deadline
+// set there covers one chunk, not the whole transfer. The kernel's copy
+// sees through one *io.LimitedReader only, so a caller's limit is taken
+// apart and each chunk gets a limit of its own; the caller's N is left at
+// what was not sent.
+func SendChunks(dst io.ReaderFrom, r io.Reader, arm func()) (int64, error) {
+	src, left := r, int64(-1)
+	if lr, ok := r.(*io.LimitedReader); ok {
+		src, left = lr.R, lr.N
+		defer func() { lr.N = left }()
+	}
+	var total int64
+	for left != 0 {
+		chunk := int64(KernelChunk)
+		if left > 0 {
+			chunk = min(chunk, left)
+		}
+		arm()
+		n, err := dst.ReadFrom(&io.LimitedReader{R: src, N: chunk})
+		total += n
+		if left > 0 {
+			left -= n
+		}
+		if err != nil || n < chunk {
+			return total, err
+		}
+	}
+	return total, nil
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"testing/iotest"
 )
@@ -83,5 +84,35 @@ func TestCopyWritesWhatArrivedBeforeAReadError(t *testing.T) {
 	}
 	if !bytes.Equal(dst.Bytes(), data) || !bytes.Equal(h.Sum(nil), want[:]) {
 		t.Error("the bytes written or their hash differ from what was read")
+	}
+}
+
+// chunkRecorder is a ReaderFrom that records how much each call was given.
+type chunkRecorder struct {
+	bytes.Buffer
+	calls []int64
+}
+
+func (c *chunkRecorder) ReadFrom(r io.Reader) (int64, error) {
+	n, err := c.Buffer.ReadFrom(r)
+	c.calls = append(c.calls, n)
+	return n, err
+}
+
+func TestSendChunksArmsEachChunkAndKeepsTheCallersLimit(t *testing.T) {
+	data := make([]byte, 2*KernelChunk+100)
+	rand.Read(data)
+	lr := &io.LimitedReader{R: bytes.NewReader(data), N: int64(len(data)) - 50}
+	var dst chunkRecorder
+	arms := 0
+	n, err := SendChunks(&dst, lr, func() { arms++ })
+	if err != nil || n != int64(len(data))-50 {
+		t.Fatalf("SendChunks = %d, %v; want %d, nil", n, err, len(data)-50)
+	}
+	if want := []int64{KernelChunk, KernelChunk, 50}; !slices.Equal(dst.calls, want) || arms != 3 {
+		t.Errorf("chunks %v with %d arms; want %v with 3", dst.calls, arms, want)
+	}
+	if lr.N != 0 || !bytes.Equal(dst.Bytes(), data[:len(data)-50]) {
+		t.Errorf("caller's limit left at %d (want 0), or the bytes differ", lr.N)
 	}
 }
