@@ -1,6 +1,7 @@
 package ftpserver
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -165,17 +166,21 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
+// stat resolves a path argument and stats what it names: its virtual
+// path and its entry.
+func (s *session) stat(p string) (string, store.Entry, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return "", store.Entry{}, err
+	}
+	e, err := s.home.Stat(v)
+	return v, e, err
+}
+
 // cmdMlst describes one name on the control connection (RFC 3659, 7).
 func (s *session) cmdMlst(arg string) error {
-	p := arg
-	if p == "" {
-		p = "."
-	}
-	v, err := s.resolve(p)
-	var e store.Entry
-	if err == nil {
-		e, err = s.home.Stat(v)
-	}
+	p := cmp.Or(arg, ".")
+	v, e, err := s.stat(p)
 	if err != nil {
 		return s.fail("MLST", p, err)
 	}
@@ -186,11 +191,7 @@ func (s *session) cmdMlst(arg string) error {
 // statPath answers STAT PATH: the LIST of a path on the control
 // connection (RFC 959), for clients that list without a data connection.
 func (s *session) statPath(arg string) error {
-	v, err := s.resolve(listPath(arg))
-	var e store.Entry
-	if err == nil {
-		e, err = s.home.Stat(v)
-	}
+	v, e, err := s.stat(listPath(arg))
 	if err != nil {
 		return s.fail("STAT", arg, err)
 	}

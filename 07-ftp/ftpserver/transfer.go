@@ -2,6 +2,7 @@ package ftpserver
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -205,26 +206,7 @@ func (s *session) cmdNlst(arg string) error {
 }
 
 func (s *session) cmdMlsd(arg string) error {
-	if ok, err := s.dataReady(); !ok {
-		return err
-	}
-	p := arg
-	if p == "" {
-		p = "."
-	}
-	v, err := s.resolve(p)
-	var e store.Entry
-	if err == nil {
-		e, err = s.home.Stat(v)
-	}
-	if err == nil && e.Type != "dir" {
-		err = store.ErrNotDir
-	}
-	if err != nil {
-		s.closePassive()
-		return s.fail("MLSD", p, err)
-	}
-	return s.listing("MLSD", p, mlsxFacts)
+	return s.listing("MLSD", arg, mlsxFacts)
 }
 
 // listing sends the entries of a directory (or the one entry of a file)
@@ -234,14 +216,13 @@ func (s *session) listing(verb, arg string, line func(store.Entry) string) error
 	if ok, err := s.dataReady(); !ok {
 		return err
 	}
-	p := arg
-	if verb != "MLSD" {
-		p = listPath(arg)
+	p := listPath(arg)
+	if verb == "MLSD" { // options are LIST's and NLST's, not MLSD's (RFC 3659, 7.1)
+		p = cmp.Or(arg, ".")
 	}
-	v, err := s.resolve(p)
-	var e store.Entry
-	if err == nil {
-		e, err = s.home.Stat(v)
+	v, e, err := s.stat(p)
+	if err == nil && verb == "MLSD" && e.Type != "dir" {
+		err = store.ErrNotDir
 	}
 	if err != nil {
 		s.closePassive()
