@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -18,23 +17,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/internal/bintest"
 )
 
-// program returns the path of a client program, or skips the test where
-// it is not installed (and fails it under CI=true, where .ci/run installs
-// it).
-func program(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := fmt.Sprintf("%s is not installed; the interoperability tests need it (apt-get install -y curl lftp python3, as .ci/run does)", name)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
+// program returns the path of a client program (see [bintest.Tool]).
+func program(t *testing.T, name string) string { return bintest.Tool(t, name) }
 
 // runProgram runs a client within the test deadline and returns its
 // stdout; a non-zero exit fails the test with what it printed.

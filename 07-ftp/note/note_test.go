@@ -36,17 +36,7 @@ func TestMain(m *testing.M) {
 
 // python returns the path of python3, or skips the test where there is
 // none (in CI, .ci/run installs it, and its absence fails the test).
-func python(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is missing")
-		}
-		t.Skip("python3 is missing: the note's Python programs are not run")
-	}
-	return p
-}
+func python(t *testing.T) string { return bintest.Tool(t, "python3") }
 
 // command returns how to run the note's server or client in language
 // lang ("go" or "python"), given its address argument.

@@ -64,3 +64,20 @@ func (p *Programs) Remove() {
 		os.RemoveAll(p.dir)
 	}
 }
+
+// Tool returns the path of a program nobody here wrote (curl, lftp,
+// python3) that a test drives. Where it is not installed the test is
+// skipped with a reason, or, under CI=true, where .ci/run installs it,
+// failed.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		msg := fmt.Sprintf("%s is not installed; this test drives it (apt-get install -y %s, as .ci/run does)", name, name)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
