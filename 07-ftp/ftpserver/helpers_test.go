@@ -14,9 +14,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosockets/tutorial/07-ftp/internal/bintest"
 
 	"github.com/gosockets/tutorial/07-ftp/accounts"
 	"github.com/gosockets/tutorial/07-ftp/ftpserver"
@@ -36,25 +37,8 @@ type testServer struct {
 	data     string
 	cert     string // PEM file of the server's certificate, if TLS
 	accounts *accounts.Store
-	logs     *logBuffer
+	logs     *bintest.Buffer
 	done     chan error
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startServer serves FTP on 127.0.0.1:0 with a fresh data directory;
@@ -66,7 +50,7 @@ func startServer(t *testing.T, withTLS bool, configure ...func(*ftpserver.Server
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{data: data, accounts: accounts.Open(data), logs: &logBuffer{}, done: make(chan error, 1)}
+	ts := &testServer{data: data, accounts: accounts.Open(data), logs: &bintest.Buffer{}, done: make(chan error, 1)}
 	ts.srv = &ftpserver.Server{Store: st, Accounts: ts.accounts, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)),
 		Limiter: &accounts.Limiter{Base: time.Millisecond, Max: time.Millisecond}}
 	if withTLS {

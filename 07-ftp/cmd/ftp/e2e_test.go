@@ -51,7 +51,7 @@ type daemon struct {
 	stdout     string // what it printed on stdout before serving
 	demoPW     string
 	cmd        *exec.Cmd
-	logs       *lockedBuffer
+	logs       *bintest.Buffer
 	logc       chan struct{} // gets a token after each log line
 	killed     atomic.Bool
 	exited     chan struct{} // closed when ftpd has exited and its output is read
@@ -127,7 +127,7 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stdout := new(lockedBuffer)
+	stdout := new(bintest.Buffer)
 	announced := make(chan struct{}) // closed once the demo password is printed
 	stdoutDone := make(chan struct{})
 	go func() {
@@ -144,7 +144,7 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	}()
 	addrc := make(chan string, 1)
 	logDone := make(chan struct{})
-	d := &daemon{data: data, cmd: cmd, logs: new(lockedBuffer), logc: make(chan struct{}, 1), exited: make(chan struct{})}
+	d := &daemon{data: data, cmd: cmd, logs: new(bintest.Buffer), logc: make(chan struct{}, 1), exited: make(chan struct{})}
 	go func() {
 		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
@@ -188,24 +188,8 @@ func startDaemon(t *testing.T, data string, flags ...string) *daemon {
 	return d
 }
 
-// lockedBuffer is a bytes.Buffer that the exec package may write while
+// bintest.Buffer is a bytes.Buffer that the exec package may write while
 // the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // admin runs "ftpd SUBCOMMAND -data DIR ARGS..." with stdin.
 func (d *daemon) admin(t *testing.T, stdin string, args ...string) string {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosockets/tutorial/07-ftp/internal/bintest"
 	"github.com/gosockets/tutorial/07-ftp/internal/faultproxy"
 )
 
@@ -96,14 +97,14 @@ func (r *relay) wait(t *testing.T) {
 }
 
 // startFTP starts the client binary with script on stdin.
-func startFTP(t *testing.T, dir, addr, password, script string, flags ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
+func startFTP(t *testing.T, dir, addr, password, script string, flags ...string) (*exec.Cmd, *bintest.Buffer, *bintest.Buffer) {
 	t.Helper()
 	bin, _ := build(t)
 	cmd := exec.Command(bin, append([]string{"-addr", addr, "-user", "demo"}, flags...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FTP_PASSWORD="+password)
 	cmd.Stdin = strings.NewReader(script)
-	out, errOut := new(lockedBuffer), new(lockedBuffer)
+	out, errOut := new(bintest.Buffer), new(bintest.Buffer)
 	cmd.Stdout, cmd.Stderr = out, errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

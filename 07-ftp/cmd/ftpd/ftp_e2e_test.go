@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,25 +53,8 @@ var (
 type daemon struct {
 	addr, ftpAddr, data, demoPW, cert string
 	cmd                               *exec.Cmd
-	logs                              *lockedBuffer
+	logs                              *bintest.Buffer
 	exited                            chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startFtpd starts ftpd on 127.0.0.1:0 for both protocols with a fresh
@@ -81,7 +63,7 @@ func (l *lockedBuffer) String() string {
 func startFtpd(t *testing.T, withTLS bool, extra ...string) *daemon {
 	t.Helper()
 	_, ftpd := build(t)
-	d := &daemon{data: filepath.Join(t.TempDir(), "data"), logs: &lockedBuffer{}, exited: make(chan error, 1)}
+	d := &daemon{data: filepath.Join(t.TempDir(), "data"), logs: &bintest.Buffer{}, exited: make(chan error, 1)}
 	args := []string{"-addr", "127.0.0.1:0", "-ftp-addr", "127.0.0.1:0", "-data", d.data}
 	if withTLS {
 		dir := t.TempDir()
@@ -93,7 +75,7 @@ func startFtpd(t *testing.T, withTLS bool, extra ...string) *daemon {
 		args = append(args, "-tls-cert", d.cert, "-tls-key", key)
 	}
 	d.cmd = exec.Command(ftpd, append(args, extra...)...)
-	var stdout lockedBuffer
+	var stdout bintest.Buffer
 	stdoutPipe, err := d.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

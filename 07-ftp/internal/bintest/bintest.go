@@ -3,6 +3,7 @@
 package bintest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,4 +81,23 @@ func Tool(t testing.TB, name string) string {
 		t.Skip(msg)
 	}
 	return p
+}
+
+// Buffer is a bytes.Buffer that a program's output and a test's reads may
+// use at the same time.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
